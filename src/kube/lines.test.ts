@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineSplitter, parseLogLine, type RawLine } from './lines.ts';
+import { formatTimestamp, parseTimestamp } from '../time/timestamp.ts';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function splitAll(chunks: Buffer[], maxLineBytes?: number): { lines: RawLine[]; rest: Buffer | undefined } {
+  const s = new LineSplitter({ maxLineBytes });
+  const lines: RawLine[] = [];
+  for (const c of chunks) {
+    s.push(c);
+    lines.push(...s.take());
+  }
+  return { lines, rest: s.end() };
+}
+
+function chop(body: Buffer, rand: () => number, maxChunk: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < body.length; ) {
+    const n = 1 + Math.floor(rand() * maxChunk);
+    chunks.push(body.subarray(i, i + n));
+    i += n;
+  }
+  return chunks;
+}
+
+test('any chunking yields the same lines as splitting the whole body', () => {
+  for (let seed = 1; seed <= 60; seed++) {
+    const rand = rng(seed);
+    const expected: string[] = [];
+    let body = '';
+    const count = Math.floor(rand() * 40);
+    for (let i = 0; i < count; i++) {
+      const line = 'x'.repeat(Math.floor(rand() * 30)) + (rand() < 0.3 ? 'é€' : '') + String(i);
+      expected.push(line);
+      body += line + (rand() < 0.3 ? '\r\n' : '\n');
+    }
+    const tail = rand() < 0.5 ? 'partial' : '';
+    const { lines, rest } = splitAll(chop(Buffer.from(body + tail), rand, 1 + seed), 1000);
+    assert.deepEqual(lines.map((l) => l.bytes.toString()), expected, `seed ${seed}`);
+    assert.ok(lines.every((l) => !l.truncated));
+    assert.equal(rest?.toString() ?? '', tail);
+  }
+});
+
+test('a line within one chunk is a view of it, not a copy', () => {
+  const chunk = Buffer.from('one\ntwo\n');
+  const [one] = splitAll([chunk]).lines;
+  assert.equal(one.bytes.buffer, chunk.buffer);
+});
+
+test('CRLF is stripped, also when the CR and LF arrive in different chunks; a lone CR stays', () => {
+  const { lines } = splitAll([Buffer.from('a\r'), Buffer.from('\nb\rc\n\r\n')]);
+  assert.deepEqual(lines.map((l) => l.bytes.toString()), ['a', 'b\rc', '']);
+});
+
+test('empty lines are lines', () => {
+  const { lines, rest } = splitAll([Buffer.from('\n\nx\n')]);
+  assert.deepEqual(lines.map((l) => l.bytes.toString()), ['', '', 'x']);
+  assert.equal(rest, undefined);
+});
+
+test('lines over the cap keep their first bytes, are flagged, and the rest is dropped', () => {
+  for (const chunkSize of [1, 3, 7, 100]) {
+    const body = Buffer.from('123456789\n12345\n1234567\r\n12345678\r\nabcdefghijkl\r\nok\n');
+    const { lines, rest } = splitAll(chop(body, () => (chunkSize - 1) / chunkSize, chunkSize), 7);
+    assert.deepEqual(
+      lines.map((l) => [l.bytes.toString(), l.truncated]),
+      [['1234567', true], ['12345', false], ['1234567', false], ['1234567', true], ['abcdefg', true], ['ok', false]],
+      `chunk size ${chunkSize}`,
+    );
+    assert.equal(rest, undefined);
+  }
+});
+
+test('memory stays bounded while an endless line streams in', () => {
+  const s = new LineSplitter({ maxLineBytes: 1024 });
+  const chunk = Buffer.alloc(4096, 0x61);
+  for (let i = 0; i < 1000; i++) s.push(chunk);
+  const rest = s.end();
+  assert.equal(rest?.length, 1025);
+  assert.equal(s.end(), undefined);
+});
+
+test('end returns the cut fragment and forgets it', () => {
+  const s = new LineSplitter();
+  s.push(Buffer.from('done\nhalf a li'));
+  s.push(Buffer.from('ne'));
+  assert.equal(s.pendingLines, 1);
+  assert.equal(s.end()?.toString(), 'half a line');
+  assert.deepEqual(s.take().map((l) => l.bytes.toString()), ['done']);
+  assert.deepEqual(s.take(), []);
+  s.push(Buffer.from('next\n'));
+  assert.deepEqual(s.take().map((l) => l.bytes.toString()), ['next']);
+});
+
+test('rejects a nonsensical cap', () => {
+  assert.throws(() => new LineSplitter({ maxLineBytes: 0 }), /maxLineBytes must be a positive integer/);
+});
+
+test('parses the fixed kubelet form', () => {
+  const p = parseLogLine(Buffer.from('2024-01-01T00:00:02.100000000Z hello world'));
+  assert.deepEqual(p, { ts: { sec: 1704067202, nsec: 100000000 }, line: 'hello world' });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:02.000000001Z '), { ts: { sec: 1704067202, nsec: 1 }, line: '' });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:02.000000001Z  two  spaces '), { ts: { sec: 1704067202, nsec: 1 }, line: ' two  spaces ' });
+});
+
+test('parses trimmed fractions, no fraction and offsets (old kubelets, non-UTC nodes)', () => {
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.61732014Z a'), { ts: { sec: 1704067200, nsec: 617320140 }, line: 'a' });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00Z b'), { ts: { sec: 1704067200, nsec: 0 }, line: 'b' });
+  assert.deepEqual(parseLogLine(Buffer.from('2024-01-01T02:00:00.123456789+02:00 c')), { ts: { sec: 1704067200, nsec: 123456789 }, line: 'c' });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.1Z'), { ts: undefined, line: '2024-01-01T00:00:00.1Z' });
+});
+
+test('a line without a timestamp is kept whole', () => {
+  for (const text of ['plain text', '', ' leading space', 'not-a-time rest', '2024-13-01T00:00:00.000000000Z bad month', '2024-01-01T00:00:00.00000000xZ x']) {
+    assert.deepEqual(parseLogLine(text), { ts: undefined, line: text });
+    assert.deepEqual(parseLogLine(Buffer.from(text)), { ts: undefined, line: text });
+  }
+});
+
+test('invalid UTF-8 is kept with U+FFFD in place of the bad bytes', () => {
+  const raw = Buffer.concat([Buffer.from('2024-01-01T00:00:00.000000000Z a'), Buffer.from([0xff, 0xc3]), Buffer.from('b')]);
+  assert.equal(parseLogLine(raw).line, 'a\ufffd\ufffdb');
+});
+
+test('the fast path agrees with the general parser on random and odd dates', () => {
+  const rand = rng(7);
+  const samples = ['2024-02-31T23:59:60.999999999Z', '2024-02-29T00:00:00.000000000Z', '1970-01-01T00:00:00.000000000Z', '0099-01-01T00:00:00.000000000Z', '2024-00-10T00:00:00.000000000Z', '2024-01-01T24:00:00.000000000Z'];
+  for (let i = 0; i < 2000; i++) {
+    samples.push(formatTimestamp({ sec: Math.floor(rand() * 4e9), nsec: Math.floor(rand() * 1e9) }));
+  }
+  for (const text of samples) {
+    const p = parseLogLine(Buffer.from(`${text} x`));
+    const expected = parseTimestamp(text);
+    assert.deepEqual(p.ts, expected, text);
+    assert.equal(p.line, expected === undefined ? `${text} x` : 'x');
+  }
+});
