@@ -1,0 +1,309 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cursor, ResumeFilter, lineHash, type CursorOptions } from './cursor.ts';
+import type { Timestamp } from '../time/timestamp.ts';
+
+// A simulated container log file and the kubelet's replay of it.
+interface FileLine {
+  readonly index: number;
+  /** The kubelet's timestamp, which its sinceTime filter uses. */
+  readonly ts: Timestamp;
+  /** What the follower parsed: usually ts, undefined for a line whose timestamp could not be parsed. */
+  readonly parsed: Timestamp | undefined;
+  readonly text: string;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const BASE_SEC = 1_704_067_200;
+
+function addNanos(ts: Timestamp, ns: number): Timestamp {
+  const total = ts.nsec + ns;
+  const sec = ts.sec + Math.floor(total / 1e9);
+  return { sec, nsec: total - Math.floor(total / 1e9) * 1e9 };
+}
+
+/**
+ * Lines from two writers: stdout advances the clock (often by 0 ns: bursts), stderr lines are stamped up to
+ * `maxSkewMs` before the current stdout time. Some texts repeat. A few lines lack a parsable timestamp.
+ */
+function makeFile(rand: () => number, n: number, maxSkewMs = 1500): FileLine[] {
+  const lines: FileLine[] = [];
+  let clock: Timestamp = { sec: BASE_SEC, nsec: Math.floor(rand() * 1e9) };
+  for (let i = 0; i < n; i++) {
+    const r = rand();
+    let ts: Timestamp;
+    if (r < 0.25) ts = clock; // burst: identical timestamp
+    else if (r < 0.45) ts = addNanos(clock, -Math.floor(rand() * maxSkewMs * 1e6)); // stderr skew
+    else if (r < 0.5) ts = clock = addNanos(clock, Math.floor(rand() * 3e9)); // a quiet spell
+    else ts = clock = addNanos(clock, Math.floor(rand() * 2e8));
+    const unparsable = i > 0 && rand() < 0.03;
+    if (unparsable) ts = lines[i - 1].ts;
+    const text = rand() < 0.2 ? 'same text' : `line ${i}`;
+    lines.push({ index: i, ts, parsed: unparsable ? undefined : ts, text });
+  }
+  return lines;
+}
+
+/** What the kubelet sends for sinceTime = sinceSec: the file filtered by `ts >= since`, in file order. */
+function replay(file: readonly FileLine[], sinceSec: number | undefined): FileLine[] {
+  return sinceSec === undefined ? [...file] : file.filter((l) => l.ts.sec >= sinceSec);
+}
+
+interface Follow {
+  delivered: FileLine[];
+  gaps: number;
+  requests: number;
+}
+
+/**
+ * Follows `file` through replies that are cut after a random number of lines, resuming from the cursor each
+ * time, optionally through a save and restore of the cursor, until a reply is read to its end.
+ */
+function follow(file: readonly FileLine[], rand: () => number, opts?: CursorOptions): Follow {
+  let cursor = new Cursor(0, opts);
+  const out: Follow = { delivered: [], gaps: 0, requests: 0 };
+  for (;;) {
+    out.requests++;
+    const point = cursor.resume();
+    const reply = replay(file, point.sinceSec);
+    const cut = rand() < 0.3 ? reply.length : Math.floor(rand() * (reply.length + 1));
+    const filter = new ResumeFilter(point);
+    for (const l of reply.slice(0, cut)) {
+      if (filter.accept(l.parsed, l.text)) {
+        cursor.record(l.parsed, l.text);
+        out.delivered.push(l);
+      }
+    }
+    if (filter.gap) out.gaps++;
+    if (cut === reply.length) return out;
+    if (rand() < 0.3) cursor = Cursor.fromJSON(JSON.parse(JSON.stringify(cursor)));
+    else if (rand() < 0.2) cursor = cursor.clone();
+  }
+}
+
+function assertExactlyOnce(file: readonly FileLine[], got: Follow, what: string): void {
+  assert.deepEqual(got.delivered.map((l) => l.index), file.map((l) => l.index), what);
+  assert.equal(got.gaps, 0, what);
+}
+
+test('simulation: random cuts over skewed, bursty, repetitive logs deliver every line exactly once', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const rand = rng(seed);
+    const file = makeFile(rand, 5 + Math.floor(rand() * 400));
+    assertExactlyOnce(file, follow(file, rand), `seed ${seed}`);
+  }
+});
+
+test('simulation: other window and margin settings, skew within the margin', () => {
+  for (const [windowSec, marginSec, skewMs] of [[3, 1, 900], [5, 3, 2900], [10, 5, 4500], [2, 2, 1900]]) {
+    for (let seed = 1; seed <= 60; seed++) {
+      const rand = rng(seed * 7919);
+      const file = makeFile(rand, 200, skewMs);
+      assertExactlyOnce(file, follow(file, rand, { windowSec, marginSec }), `w${windowSec} m${marginSec} seed ${seed}`);
+    }
+  }
+});
+
+test('simulation: with no margin, skewed lines across a reconnect are lost (why the margin exists)', () => {
+  let lost = 0;
+  for (let seed = 1; seed <= 50; seed++) {
+    const rand = rng(seed);
+    const file = makeFile(rand, 300);
+    lost += file.length - follow(file, rand, { marginSec: 0 }).delivered.length;
+  }
+  assert.ok(lost > 0);
+});
+
+function at(sec: number, nsec = 0): Timestamp {
+  return { sec: BASE_SEC + sec, nsec };
+}
+
+function line(index: number, ts: Timestamp, text = `line ${index}`): FileLine {
+  return { index, ts, parsed: ts, text };
+}
+
+/** Delivers file[0, p), resumes against the full file, returns the accepted lines and the filter. */
+function resumeAfter(file: readonly FileLine[], p: number, opts?: CursorOptions): { accepted: number[]; filter: ResumeFilter; skip: number; since: number | undefined } {
+  const cursor = new Cursor(0, opts);
+  for (const l of file.slice(0, p)) cursor.record(l.parsed, l.text);
+  const point = cursor.resume();
+  const filter = new ResumeFilter(point);
+  const accepted = replay(file, point.sinceSec).filter((l) => filter.accept(l.parsed, l.text)).map((l) => l.index);
+  return { accepted, filter, skip: point.skip, since: point.sinceSec };
+}
+
+test('a burst of 50 identical lines in one nanosecond, reconnected in the middle', () => {
+  const file = [line(0, at(0, 5)), ...Array.from({ length: 50 }, (_, i) => line(i + 1, at(1, 7), 'same')), line(51, at(1, 8))];
+  for (const p of [1, 2, 20, 50, 51]) {
+    const r = resumeAfter(file, p);
+    assert.deepEqual(r.accepted, file.slice(p).map((l) => l.index), `after ${p}`);
+    assert.equal(r.skip, p);
+    assert.equal(r.filter.gap, false);
+  }
+});
+
+test('the whole-second replay is skipped line by line', () => {
+  const file = [line(0, at(0, 1)), line(1, at(3, 100)), line(2, at(3, 900_000_000)), line(3, at(3, 999_999_999)), line(4, at(4, 0))];
+  const r = resumeAfter(file, 3);
+  assert.equal(r.since, BASE_SEC + 1);
+  assert.equal(r.skip, 2);
+  assert.deepEqual(r.accepted, [3, 4]);
+});
+
+test('a line stamped earlier than its predecessor, across the boundary, is still delivered', () => {
+  // stdout at 10.100 was delivered; stderr written after it but stamped 8.950 was not.
+  const file = [line(0, at(9, 900_000_000)), line(1, at(10, 100_000_000)), line(2, at(8, 950_000_000)), line(3, at(10, 200_000_000))];
+  const r = resumeAfter(file, 2);
+  assert.equal(r.since, BASE_SEC + 8);
+  assert.deepEqual(r.accepted, [2, 3]);
+  assert.equal(r.filter.gap, false);
+  // The same after that skewed line was delivered: its second is kept in the replay so its hash can be checked.
+  const r2 = resumeAfter([...file, line(4, at(11, 0))], 3);
+  assert.equal(r2.since, BASE_SEC + 8);
+  assert.deepEqual(r2.accepted, [3, 4]);
+  assert.equal(r2.filter.gap, false);
+});
+
+test('reconnecting right after a second boundary', () => {
+  const file = [line(0, at(4, 999_999_999)), line(1, at(5, 0)), line(2, at(5, 0)), line(3, at(5, 1))];
+  const r = resumeAfter(file, 2);
+  assert.equal(r.since, BASE_SEC + 3);
+  assert.equal(r.skip, 2);
+  assert.deepEqual(r.accepted, [2, 3]);
+});
+
+test('a reply cut before the skip is done: the next reply skips correctly from the unchanged cursor', () => {
+  const file = Array.from({ length: 10 }, (_, i) => line(i, at(0, i)));
+  const cursor = new Cursor(3);
+  for (const l of file.slice(0, 6)) cursor.record(l.parsed, l.text);
+  const first = new ResumeFilter(cursor.resume());
+  for (const l of file.slice(0, 4)) assert.equal(first.accept(l.parsed, l.text), false);
+  assert.equal(first.remaining, 2);
+  assert.equal(first.gap, false);
+  const second = new ResumeFilter(cursor.resume());
+  assert.deepEqual(file.filter((l) => second.accept(l.parsed, l.text)).map((l) => l.index), [6, 7, 8, 9]);
+  assert.equal(second.gap, false);
+});
+
+test('nothing delivered: no sinceTime and no skip', () => {
+  const point = new Cursor(0).resume();
+  assert.deepEqual(point, { sinceSec: undefined, skip: 0, expectHash: undefined, newest: undefined });
+  assert.equal(new ResumeFilter(point).accept(at(0), 'x'), true);
+});
+
+test('lines without any timestamp: replay from the start and skip all delivered', () => {
+  const cursor = new Cursor(0);
+  cursor.record(undefined, 'a');
+  cursor.record(undefined, 'b');
+  const point = cursor.resume();
+  assert.equal(point.sinceSec, undefined);
+  assert.equal(point.skip, 2);
+  const filter = new ResumeFilter(point);
+  assert.deepEqual(['a', 'b', 'c'].filter((t) => filter.accept(undefined, t)), ['c']);
+  assert.equal(filter.gap, false);
+});
+
+test('rotation: the kubelet lost lines we had, the boundary check reports a gap', () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const rand = rng(seed);
+    const file = makeFile(rand, 60).map((l) => ({ ...l, text: `unique ${l.index}` }));
+    const p = 1 + Math.floor(rand() * (file.length - 2));
+    const cursor = new Cursor(0);
+    for (const l of file.slice(0, p)) cursor.record(l.parsed, l.text);
+    const point = cursor.resume();
+    const rotatedAt = Math.floor(rand() * file.length);
+    const reply = replay(file.slice(rotatedAt), point.sinceSec);
+    const firstReplayed = replay(file, point.sinceSec)[0].index;
+    const filter = new ResumeFilter(point);
+    const accepted = reply.filter((l) => filter.accept(l.parsed, l.text)).map((l) => l.index);
+    if (rotatedAt <= firstReplayed) {
+      assert.equal(filter.gap, false, `seed ${seed}`);
+      assert.deepEqual(accepted, file.slice(p).map((l) => l.index), `seed ${seed}`);
+    } else {
+      assert.ok(filter.gap || filter.remaining > 0, `seed ${seed}: lost lines must not go unnoticed`);
+    }
+  }
+});
+
+test('a line newer than anything delivered ends the skip early and reports a gap', () => {
+  const cursor = new Cursor(0);
+  cursor.record(at(0, 1), 'a');
+  cursor.record(at(0, 2), 'b');
+  const filter = new ResumeFilter(cursor.resume());
+  assert.equal(filter.accept(at(0, 3), 'c'), true);
+  assert.equal(filter.gap, true);
+  assert.equal(filter.accept(at(0, 4), 'd'), true);
+});
+
+test('the boundary hash covers timestamp and text', () => {
+  assert.notEqual(lineHash(at(0, 1), 'a'), lineHash(at(0, 2), 'a'));
+  assert.notEqual(lineHash(at(0, 1), 'a'), lineHash(at(0, 1), 'b'));
+  assert.notEqual(lineHash(undefined, 'a'), lineHash(at(0, 0), 'a'));
+});
+
+test('old seconds leave the window; counts survive a JSON round trip', () => {
+  const cursor = new Cursor(2, { windowSec: 3, marginSec: 1 });
+  for (let s = 0; s < 10; s++) for (let i = 0; i <= s; i++) cursor.record(at(s, i), `l${s}.${i}`);
+  const j = cursor.toJSON();
+  assert.equal(j.instance, 2);
+  assert.equal(j.total, 55);
+  assert.deepEqual(j.counts, [[BASE_SEC + 6, 7], [BASE_SEC + 7, 8], [BASE_SEC + 8, 9], [BASE_SEC + 9, 10]]);
+  assert.equal(j.newest, '2024-01-01T00:00:09.000000009Z');
+  const back = Cursor.fromJSON(JSON.parse(JSON.stringify(j)));
+  assert.deepEqual(back.toJSON(), j);
+  assert.deepEqual(back.resume(), cursor.resume());
+  assert.deepEqual(cursor.resume().skip, 19);
+  const copy = cursor.clone();
+  copy.record(at(10), 'more');
+  assert.equal(cursor.total, 55);
+  assert.equal(copy.total, 56);
+});
+
+test('malformed saved cursors are rejected with a message naming the problem', () => {
+  const good = (() => {
+    const c = new Cursor(0);
+    c.record(at(0), 'a');
+    return c.toJSON();
+  })();
+  const cases: [unknown, RegExp][] = [
+    [null, /expected an object/],
+    [[], /expected an object/],
+    [{ ...good, instance: -1 }, /"instance" must be an integer >= 0, got -1/],
+    [{ ...good, total: 1.5 }, /"total" must be an integer/],
+    [{ ...good, windowSec: 0 }, /"windowSec" must be an integer >= 1/],
+    [{ ...good, marginSec: 9 }, /marginSec must be an integer from 0 to windowSec/],
+    [{ ...good, newest: 'yesterday' }, /"newest" must be an RFC3339 timestamp/],
+    [{ ...good, counts: 'x' }, /"counts" must be an array/],
+    [{ ...good, counts: [[BASE_SEC, 1, 2]] }, /"counts" must be an array/],
+    [{ ...good, counts: [[BASE_SEC - 60, 1]] }, /outside the window/],
+    [{ ...good, counts: [[BASE_SEC, 1], [BASE_SEC, 1]] }, /twice/],
+    [{ ...good, counts: [[BASE_SEC, 0]] }, /"counts lines" must be an integer >= 1/],
+    [{ ...good, counts: [[BASE_SEC, 5]] }, /more than "total"/],
+    [{ ...good, lastSec: BASE_SEC + 1 }, /"lastSec" must not be newer/],
+    [{ ...good, lastSec: undefined }, /"lastSec" is missing/],
+    [{ ...good, lastHash: -1 }, /"lastHash" must be a 32-bit unsigned integer/],
+    [{ ...good, lastHash: undefined }, /"lastHash"/],
+  ];
+  for (const [input, message] of cases) {
+    assert.throws(() => Cursor.fromJSON(input), (e: Error) => {
+      assert.match(e.message, /^invalid saved cursor: /);
+      assert.match(e.message, message);
+      return true;
+    }, JSON.stringify(input));
+  }
+});
+
+test('constructor options are validated', () => {
+  assert.throws(() => new Cursor(0, { windowSec: 2, marginSec: 3 }), /marginSec must be an integer from 0 to windowSec \(2\)/);
+  assert.throws(() => new Cursor(-1), /restart count/);
+});

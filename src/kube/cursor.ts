@@ -1,0 +1,281 @@
+// The positional cursor: where a container instance's log was delivered up to, and how to resume there with no
+// gap and no duplicate although `sinceTime` has one-second precision, timestamps repeat and go backwards.
+//
+// The kubelet replays `ts >= sinceTime` line by line in file order, and what we delivered is a prefix of the
+// file. So after asking for `sinceTime = S`, the first `k` lines of the reply are exactly the delivered lines
+// stamped in seconds >= S, and we skip them. To know `k` we count the delivered lines per whole second for the
+// last `windowSec` seconds. `S` lies `marginSec` below the newest delivered second, so undelivered lines stamped
+// somewhat earlier than delivered ones (stdout/stderr skew) are still in the replay. The hash of the last
+// delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
+import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
+import { fnv1a32 } from '../hash.ts';
+
+export const DEFAULT_WINDOW_SEC = 5;
+export const DEFAULT_MARGIN_SEC = 2;
+
+export interface CursorOptions {
+  /** Seconds below the newest delivered one whose line counts are kept. */
+  windowSec?: number;
+  /** How far below the newest delivered second a resume starts; must not exceed windowSec. */
+  marginSec?: number;
+}
+
+export interface ResumePoint {
+  /**
+   * Whole seconds for `sinceTime`. Undefined when no delivered line had a timestamp: then request from the start
+   * (bounded by `--since` only when `skip` is 0, i.e. nothing was delivered).
+   */
+  readonly sinceSec: number | undefined;
+  /** The first `skip` lines of the reply were delivered before. */
+  readonly skip: number;
+  /** Hash (see lineHash) the `skip`-th line must have; undefined when it cannot be checked. */
+  readonly expectHash: number | undefined;
+  /** The newest delivered timestamp: a reply line newer than it cannot be one already delivered. */
+  readonly newest: Timestamp | undefined;
+}
+
+/** The cursor as saved in the positions file. */
+export interface CursorJSON {
+  instance: number;
+  windowSec: number;
+  marginSec: number;
+  /** Lines delivered from this instance. */
+  total: number;
+  /** RFC3339Nano of the newest delivered timestamp. */
+  newest?: string;
+  /** `[second, lines delivered in it]` for the seconds in the window, ascending. */
+  counts: [number, number][];
+  /** The second the last delivered line was counted under. */
+  lastSec?: number;
+  lastHash?: number;
+}
+
+/** Identifies a delivered line at a resume boundary: its timestamp and text. */
+export function lineHash(ts: Timestamp | undefined, line: string): number {
+  return fnv1a32(line, fnv1a32(ts === undefined ? '-' : `${ts.sec}.${ts.nsec} `));
+}
+
+export class Cursor {
+  readonly instance: number;
+  readonly windowSec: number;
+  readonly marginSec: number;
+  #total = 0;
+  #newest: Timestamp | undefined;
+  // Ring of per-second counts: slot (sec mod windowSec+1) holds the count of second #slotSec[slot].
+  #slotSec: number[];
+  #slotCount: number[];
+  // The timestamp the last line was counted under: its own, or its predecessor's when it had none.
+  #lastTs: Timestamp | undefined;
+  // The last delivered line, hashed only when a resume or a save needs it (not on the per-line path).
+  #lastLine: string | undefined;
+  #lastLineTs: Timestamp | undefined;
+  #lastHash: number | undefined;
+
+  constructor(instance: number, opts: CursorOptions = {}) {
+    const windowSec = opts.windowSec ?? DEFAULT_WINDOW_SEC;
+    const marginSec = opts.marginSec ?? DEFAULT_MARGIN_SEC;
+    if (!Number.isSafeInteger(instance) || instance < 0) throw new Error(`cursor instance must be a restart count (integer >= 0), got ${instance}`);
+    if (!Number.isSafeInteger(windowSec) || windowSec < 1 || windowSec > 3600) throw new Error(`cursor windowSec must be an integer from 1 to 3600, got ${windowSec}`);
+    if (!Number.isSafeInteger(marginSec) || marginSec < 0 || marginSec > windowSec) {
+      throw new Error(`cursor marginSec must be an integer from 0 to windowSec (${windowSec}), got ${marginSec}`);
+    }
+    this.instance = instance;
+    this.windowSec = windowSec;
+    this.marginSec = marginSec;
+    this.#slotSec = new Array<number>(windowSec + 1).fill(Number.NEGATIVE_INFINITY);
+    this.#slotCount = new Array<number>(windowSec + 1).fill(0);
+  }
+
+  /** Lines delivered from this instance. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** The newest timestamp delivered (timestamps are not monotonic: this is the maximum, not the last). */
+  get newest(): Timestamp | undefined {
+    return this.#newest;
+  }
+
+  /** A line was delivered downstream. A line without a timestamp counts under its predecessor's. */
+  record(ts: Timestamp | undefined, line: string): void {
+    this.#total++;
+    this.#lastLine = line;
+    this.#lastLineTs = ts;
+    this.#lastHash = undefined;
+    const counted = ts ?? this.#lastTs;
+    if (counted === undefined) return;
+    this.#lastTs = counted;
+    if (this.#newest === undefined || compareTimestamps(counted, this.#newest) > 0) this.#newest = counted;
+    const sec = counted.sec;
+    if (sec < this.#newest.sec - this.windowSec) return;
+    const slot = this.#slot(sec);
+    if (this.#slotSec[slot] !== sec) {
+      // Two seconds inside the window never share a slot, so the slot holds a second that left the window.
+      this.#slotSec[slot] = sec;
+      this.#slotCount[slot] = 1;
+    } else {
+      this.#slotCount[slot]++;
+    }
+  }
+
+  /** Where to resume: the `sinceTime` to ask for and how many lines of the reply to skip. */
+  resume(): ResumePoint {
+    const newest = this.#newest;
+    if (newest === undefined) {
+      return { sinceSec: undefined, skip: this.#total, expectHash: this.#total > 0 ? this.#hash() : undefined, newest: undefined };
+    }
+    const floor = newest.sec - this.windowSec;
+    const lastSec = this.#lastTs === undefined ? undefined : this.#lastTs.sec;
+    let since = newest.sec - this.marginSec;
+    // Keep the last delivered line inside the replay (when its second is still counted) so the boundary is checked.
+    if (lastSec !== undefined && lastSec < since && lastSec >= floor) since = lastSec;
+    let skip = 0;
+    for (let i = 0; i < this.#slotSec.length; i++) {
+      const sec = this.#slotSec[i];
+      if (sec >= since && sec <= newest.sec) skip += this.#slotCount[i];
+    }
+    const checkable = lastSec !== undefined && lastSec >= since;
+    return { sinceSec: since, skip, expectHash: checkable ? this.#hash() : undefined, newest };
+  }
+
+  clone(): Cursor {
+    return Cursor.fromJSON(this.toJSON());
+  }
+
+  toJSON(): CursorJSON {
+    const j: CursorJSON = { instance: this.instance, windowSec: this.windowSec, marginSec: this.marginSec, total: this.#total, counts: [] };
+    const newest = this.#newest;
+    if (newest !== undefined) {
+      j.newest = formatTimestamp(newest);
+      for (let i = 0; i < this.#slotSec.length; i++) {
+        const sec = this.#slotSec[i];
+        if (sec >= newest.sec - this.windowSec && sec <= newest.sec && this.#slotCount[i] > 0) j.counts.push([sec, this.#slotCount[i]]);
+      }
+      j.counts.sort((a, b) => a[0] - b[0]);
+    }
+    if (this.#lastTs !== undefined) j.lastSec = this.#lastTs.sec;
+    if (this.#total > 0) j.lastHash = this.#hash();
+    return j;
+  }
+
+  /** Restores a saved cursor; throws a one-line error naming the bad field. */
+  static fromJSON(input: unknown): Cursor {
+    const j = expectObject(input);
+    const total = expectInt(j.total, 'total', 0);
+    const instance = expectInt(j.instance, 'instance', 0);
+    const windowSec = expectInt(j.windowSec, 'windowSec', 1);
+    const marginSec = expectInt(j.marginSec, 'marginSec', 0);
+    let c: Cursor;
+    try {
+      c = new Cursor(instance, { windowSec, marginSec });
+    } catch (e) {
+      invalid((e as Error).message);
+    }
+    c.#total = total;
+    if (j.newest !== undefined) {
+      const newest = typeof j.newest === 'string' ? parseTimestamp(j.newest) : undefined;
+      if (newest === undefined) invalid('"newest" must be an RFC3339 timestamp');
+      c.#newest = newest;
+    }
+    if (!Array.isArray(j.counts)) invalid('"counts" must be an array of [second, lines] pairs');
+    let counted = 0;
+    for (const pair of j.counts as unknown[]) {
+      if (!Array.isArray(pair) || pair.length !== 2) invalid('"counts" must be an array of [second, lines] pairs');
+      const sec = expectInt(pair[0], 'counts second');
+      const n = expectInt(pair[1], 'counts lines', 1);
+      const newest = c.#newest;
+      if (newest === undefined || sec > newest.sec || sec < newest.sec - c.windowSec) {
+        invalid(`"counts" second ${sec} lies outside the window below "newest"`);
+      }
+      const slot = c.#slot(sec);
+      if (c.#slotSec[slot] === sec) invalid(`"counts" lists second ${sec} twice`);
+      c.#slotSec[slot] = sec;
+      c.#slotCount[slot] = n;
+      counted += n;
+    }
+    if (counted > total) invalid(`"counts" add up to ${counted} lines, more than "total" (${total})`);
+    if (j.lastSec !== undefined) {
+      const lastSec = expectInt(j.lastSec, 'lastSec');
+      const newest = c.#newest;
+      if (newest === undefined || lastSec > newest.sec) invalid('"lastSec" must not be newer than "newest"');
+      // Only the second of the last line matters from here on (for the boundary check and for timestamp-less lines).
+      c.#lastTs = lastSec === newest.sec ? newest : { sec: lastSec, nsec: 0 };
+    } else if (c.#newest !== undefined) {
+      invalid('"lastSec" is missing although "newest" is set');
+    }
+    if (total > 0) {
+      if (typeof j.lastHash !== 'number' || !Number.isInteger(j.lastHash) || j.lastHash < 0 || j.lastHash > 0xffffffff) {
+        invalid('"lastHash" must be a 32-bit unsigned integer when lines were delivered');
+      }
+      c.#lastHash = j.lastHash;
+    }
+    return c;
+  }
+
+  #slot(sec: number): number {
+    const n = this.windowSec + 1;
+    return ((sec % n) + n) % n;
+  }
+
+  #hash(): number {
+    if (this.#lastHash === undefined) this.#lastHash = lineHash(this.#lastLineTs, this.#lastLine ?? '');
+    return this.#lastHash;
+  }
+}
+
+/**
+ * Applies a resume point to the lines of a new reply, in order: rejects the first `skip` lines (delivered
+ * before) and accepts the rest. A reply that ends before `skip` lines leaves `remaining > 0`: resume again from
+ * the (unchanged) cursor. A boundary line with the wrong hash, or a line newer than anything delivered while
+ * still skipping, means the kubelet lost lines we had not finished (rotation): `gap` is set, never hidden.
+ */
+export class ResumeFilter {
+  #remaining: number;
+  #gap = false;
+  readonly #expectHash: number | undefined;
+  readonly #newest: Timestamp | undefined;
+
+  constructor(point: ResumePoint) {
+    this.#remaining = point.skip;
+    this.#expectHash = point.expectHash;
+    this.#newest = point.newest;
+  }
+
+  /** Lines still to skip. */
+  get remaining(): number {
+    return this.#remaining;
+  }
+
+  get gap(): boolean {
+    return this.#gap;
+  }
+
+  /** True when the line is new and must be delivered; false while skipping already delivered lines. */
+  accept(ts: Timestamp | undefined, line: string): boolean {
+    if (this.#remaining === 0) return true;
+    if (ts !== undefined && this.#newest !== undefined && compareTimestamps(ts, this.#newest) > 0) {
+      this.#gap = true;
+      this.#remaining = 0;
+      return true;
+    }
+    this.#remaining--;
+    if (this.#remaining === 0 && this.#expectHash !== undefined && lineHash(ts, line) !== this.#expectHash) this.#gap = true;
+    return false;
+  }
+}
+
+function invalid(what: string): never {
+  throw new Error(`invalid saved cursor: ${what}`);
+}
+
+function expectObject(v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid('expected an object');
+  return v as Record<string, unknown>;
+}
+
+function expectInt(v: unknown, name: string, min?: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || (min !== undefined && v < min)) {
+    invalid(`"${name}" must be an integer${min === undefined ? '' : ` >= ${min}`}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
