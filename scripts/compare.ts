@@ -1,0 +1,88 @@
+// Compares what a tailer delivered with the simulator's ground-truth ledger: every line's text carries its
+// container instance and sequence number, so a line is identified by (pod UID, container, text).
+
+export interface LedgerLine {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly pod_uid: string;
+  readonly container: string;
+  readonly line: string;
+  readonly ts: string;
+  readonly unrecoverable?: boolean;
+}
+
+export interface DeliveredLine {
+  readonly pod_uid: string;
+  readonly container: string;
+  readonly line: string;
+}
+
+export interface Comparison {
+  readonly produced: number;
+  readonly unrecoverable: number;
+  readonly delivered: number;
+  /** Recoverable ledger lines never delivered. */
+  readonly lost: number;
+  /** Deliveries beyond the first of a line. */
+  readonly duplicated: number;
+  /** Deliveries that came before a line produced earlier in the same container stream. */
+  readonly reordered: number;
+  /** Delivered lines that the ledger does not know. */
+  readonly unknown: number;
+  readonly examples: { readonly lost: string[]; readonly duplicated: string[]; readonly reordered: string[] };
+}
+
+const key = (uid: string, container: string, line: string): string => `${uid}\u0000${container}\u0000${line}`;
+
+export function compareWithLedger(ledger: readonly LedgerLine[], delivered: readonly DeliveredLine[]): Comparison {
+  // Position of each line within its container stream (ledger order is production order).
+  const index = new Map<string, number>();
+  const unrecoverableKeys = new Set<string>();
+  const perStream = new Map<string, number>();
+  for (const l of ledger) {
+    const stream = `${l.pod_uid}/${l.container}`;
+    const n = perStream.get(stream) ?? 0;
+    perStream.set(stream, n + 1);
+    const k = key(l.pod_uid, l.container, l.line);
+    index.set(k, n);
+    if (l.unrecoverable) unrecoverableKeys.add(k);
+  }
+  const seen = new Map<string, number>();
+  const lastIndex = new Map<string, number>();
+  let duplicated = 0;
+  let reordered = 0;
+  let unknown = 0;
+  const examples = { lost: [] as string[], duplicated: [] as string[], reordered: [] as string[] };
+  for (const d of delivered) {
+    const k = key(d.pod_uid, d.container, d.line);
+    const i = index.get(k);
+    if (i === undefined) {
+      unknown++;
+      continue;
+    }
+    const count = (seen.get(k) ?? 0) + 1;
+    seen.set(k, count);
+    if (count > 1) {
+      duplicated++;
+      if (examples.duplicated.length < 5) examples.duplicated.push(d.line);
+      continue;
+    }
+    const stream = `${d.pod_uid}/${d.container}`;
+    const last = lastIndex.get(stream) ?? -1;
+    if (i < last) {
+      reordered++;
+      if (examples.reordered.length < 5) examples.reordered.push(d.line);
+    } else {
+      lastIndex.set(stream, i);
+    }
+  }
+  let lost = 0;
+  for (const l of ledger) {
+    const k = key(l.pod_uid, l.container, l.line);
+    if (!unrecoverableKeys.has(k) && !seen.has(k)) {
+      lost++;
+      if (examples.lost.length < 5) examples.lost.push(`${l.namespace}/${l.pod}/${l.container} ${l.line}`);
+    }
+  }
+  return { produced: ledger.length, unrecoverable: unrecoverableKeys.size, delivered: delivered.length, lost, duplicated, reordered, unknown, examples };
+}

@@ -1,0 +1,136 @@
+// `npm run verify -- --scenario NAME [--duration S] [--sink file|loki] [--fault K=V ...]`: runs the simulator
+// for a scenario, runs the real `tailer` process against it, stops the tailer once the simulator has finished
+// and the output is quiet, and compares the output with the ground-truth ledger.
+// Prints `lost=N duplicated=N reordered=N`; exits 1 when anything was lost, duplicated or reordered.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSim } from '../src/sim/index.ts';
+import { compareWithLedger, type Comparison, type DeliveredLine } from './compare.ts';
+
+export interface VerifyOptions {
+  readonly scenario: string;
+  readonly durationSec: number;
+  readonly sink: 'file' | 'loki';
+  readonly faults?: Record<string, string>;
+  /** Extra flags for the tailer (e.g. short stream lifetimes). */
+  readonly tailerArgs?: readonly string[];
+  /** How long the output must stay unchanged after production ended before the tailer is stopped. */
+  readonly quietMs?: number;
+  readonly log?: (msg: string) => void;
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+
+export async function verify(opts: VerifyOptions): Promise<Comparison> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`verify: ${m}\n`));
+  const dir = await mkdtemp(path.join(tmpdir(), 'tailer-verify-'));
+  const sim = await startSim({ scenario: opts.scenario, durationSec: opts.durationSec, faults: opts.faults });
+  try {
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await sim.writeKubeconfig(kubeconfig);
+    const out = path.join(dir, 'out.jsonl');
+    const args = [
+      path.join(root, 'src/cli.ts'),
+      '--kubeconfig', kubeconfig, '-A', '-o', out, '--output-format', 'json', '--http-listen', '',
+      '--log-format', 'logfmt', '--log-level', 'warn', '--since', '1h', '--data-dir', path.join(dir, 'data'),
+      '--stall-timeout', '3s', '--loki-batch-wait', '200ms',
+      ...(opts.tailerArgs ?? []),
+    ];
+    log(`scenario ${opts.scenario} for ${opts.durationSec}s, tailer: ${args.slice(1).join(' ')}`);
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.length > 1_000_000) stderr = stderr.slice(-500_000);
+    });
+    const exited = new Promise<number>((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1))));
+    await sim.produced;
+    const expected = sim.ledger().filter((l) => !l.unrecoverable).length;
+    log(`production ended: ${sim.ledger().length} lines produced; waiting for the output to settle`);
+    await settle(out, expected, opts.quietMs ?? 5000, exited);
+    child.kill('SIGTERM');
+    const code = await exited;
+    if (code !== 0) log(`tailer exited ${code}; its last stderr:\n${stderr.split('\n').slice(-20).join('\n')}`);
+    const delivered = await readJsonLines(out);
+    return compareWithLedger(sim.ledger(), delivered);
+  } finally {
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Waits until the output holds `expected` lines, or has not grown for `quietMs`, or the tailer died. */
+async function settle(file: string, expected: number, quietMs: number, exited: Promise<number>): Promise<void> {
+  let dead = false;
+  void exited.then(() => {
+    dead = true;
+  });
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').length - 1;
+    if (lines >= expected || dead) return;
+    if (lines !== last) {
+      last = lines;
+      since = Date.now();
+    } else if (Date.now() - since > quietMs) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function readJsonLines(file: string): Promise<DeliveredLine[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const out: DeliveredLine[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const e = JSON.parse(line) as DeliveredLine;
+    out.push({ pod_uid: e.pod_uid, container: e.container, line: e.line });
+  }
+  return out;
+}
+
+export function formatComparison(c: Comparison): string {
+  return `lost=${c.lost} duplicated=${c.duplicated} reordered=${c.reordered} unknown=${c.unknown} produced=${c.produced} unrecoverable=${c.unrecoverable} delivered=${c.delivered}`;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'steady' },
+      duration: { type: 'string', default: '20' },
+      sink: { type: 'string', default: 'file' },
+      fault: { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const sink = values.sink;
+  if (sink !== 'file' && sink !== 'loki') throw new Error(`--sink must be file or loki, got ${sink}`);
+  const faults: Record<string, string> = {};
+  for (const f of values.fault) {
+    const eq = f.indexOf('=');
+    if (eq < 1) throw new Error(`--fault takes NAME=VALUE, got ${f}`);
+    faults[f.slice(0, eq)] = f.slice(eq + 1);
+  }
+  const result = await verify({ scenario: values.scenario, durationSec: Number(values.duration), sink, faults });
+  process.stdout.write(`${formatComparison(result)}\n`);
+  for (const [what, list] of Object.entries(result.examples)) {
+    for (const ex of list) process.stdout.write(`  ${what}: ${ex}\n`);
+  }
+  return result.lost + result.duplicated + result.reordered + result.unknown === 0 ? 0 : 1;
+}
+
+if (process.argv[1] === import.meta.filename) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`verify: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,334 @@
+// Follows one container of one pod object: opens `follow=true&timestamps=true` streams from the cursor, drops
+// the replayed lines the cursor already covers, and reopens on every kind of end until the container has
+// terminated for good or its pod is gone. A clean end of body says nothing by itself (the kubelet's 4 h cut looks
+// exactly like a container exit), so the decision is made from the pod's status, fetched fresh after each end.
+import { Observable, type Subscriber } from 'rxjs';
+import { Cursor, ResumeFilter } from './cursor.ts';
+import { KubeApiError, oneLine, type KubeClient } from './client.ts';
+import type { Limiter } from './limiter.ts';
+import { LineSplitter, parseLogLine } from './lines.ts';
+import type { Pod } from './types.ts';
+import { containerStatus, type ContainerStatusInfo } from '../targets.ts';
+import type { Credit } from '../pipeline/credit.ts';
+import type { LogEntry, TargetInfo } from '../pipeline/entry.ts';
+import { backoffDelay, sleep } from '../time/backoff.ts';
+import { formatSeconds, nowTimestamp, type Timestamp } from '../time/timestamp.ts';
+import { entrySize } from '../pipeline/entry.ts';
+import type { Logger } from '../observe/log.ts';
+
+export type EndReason = 'eof' | 'error' | 'stall' | 'max_age';
+
+export interface FollowOptions {
+  /** Reopen when a running container's stream sends nothing for this long. */
+  readonly stallTimeoutMs: number;
+  /** Reopen streams older than this (randomised ±10% so thousands do not reopen together). */
+  readonly maxStreamAgeMs: number;
+  /** With no position, start this far back (undefined: everything the kubelet still has). */
+  readonly sinceMs: number | undefined;
+  readonly maxLineBytes: number;
+  readonly maxBackoffMs: number;
+  /** How long to wait for a status change of a waiting container before looking again. */
+  readonly recheckMs?: number;
+}
+
+/** Where a follower picks up: the container instance and the cursor of what was already delivered. */
+export interface FollowStart {
+  readonly containerId: string;
+  readonly cursor: Cursor;
+}
+
+export interface FollowEvents {
+  opened?(target: TargetInfo): void;
+  closed?(target: TargetInfo, reason: EndReason): void;
+  read?(lines: number, bytes: number): void;
+  deduplicated?(lines: number): void;
+  gap?(target: TargetInfo, reason: string): void;
+  /** The instance the follower is on, and its cursor, after each delivered line (cheap: a reference). */
+  position?(target: TargetInfo, containerId: string, cursor: Cursor): void;
+  state?(target: TargetInfo, state: 'waiting' | 'following' | 'backoff' | 'finished'): void;
+}
+
+export interface FollowDeps {
+  readonly client: KubeClient;
+  readonly options: FollowOptions;
+  readonly opens: Limiter;
+  readonly credit: Credit;
+  readonly log: Logger;
+  readonly events?: FollowEvents;
+  readonly start?: FollowStart;
+}
+
+/**
+ * The lines of one container, once each and in file order, across reconnects and restarts.
+ * `pod$` carries the latest pod object from the shared watch (it completes when the pod is gone); it is used to
+ * wake up a waiting follower, while each decision re-reads the pod to get a fresh status.
+ */
+export function followContainer(target: TargetInfo, pod$: Observable<Pod>, deps: FollowDeps): Observable<LogEntry> {
+  return new Observable<LogEntry>((subscriber) => {
+    const abort = new AbortController();
+    const follower = new Follower(target, deps, subscriber, abort.signal);
+    const sub = pod$.subscribe({ next: () => follower.wake(), complete: () => follower.wake() });
+    follower.run().then(
+      () => subscriber.complete(),
+      (err: unknown) => {
+        // A follower never takes the pipeline down: log and finish this target only.
+        deps.log.error('follower failed', { target: targetName(target), error: oneLine(err) });
+        subscriber.complete();
+      },
+    );
+    return () => {
+      abort.abort();
+      sub.unsubscribe();
+      follower.wake();
+    };
+  });
+}
+
+export function targetName(t: TargetInfo): string {
+  return `${t.namespace}/${t.pod}/${t.container}`;
+}
+
+class Follower {
+  readonly #target: TargetInfo;
+  readonly #deps: FollowDeps;
+  readonly #out: Subscriber<LogEntry>;
+  readonly #signal: AbortSignal;
+  readonly #log: Logger;
+  /** The instance being read and the cursor of what was delivered from it. */
+  #current: { id: string; cursor: Cursor; restart: number } | undefined;
+  /** Instances read to their end: never read again. */
+  readonly #finished = new Set<string>();
+  #failures = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(target: TargetInfo, deps: FollowDeps, out: Subscriber<LogEntry>, signal: AbortSignal) {
+    this.#target = target;
+    this.#deps = deps;
+    this.#out = out;
+    this.#signal = signal;
+    this.#log = deps.log.child({ target: targetName(target) });
+    if (deps.start !== undefined) {
+      this.#current = { id: deps.start.containerId, cursor: deps.start.cursor, restart: deps.start.cursor.instance };
+    }
+  }
+
+  wake(): void {
+    this.#wake?.();
+  }
+
+  async run(): Promise<void> {
+    const events = this.#deps.events;
+    events?.state?.(this.#target, 'waiting');
+    while (!this.#signal.aborted) {
+      const pod = await this.#fetchPod();
+      if (this.#signal.aborted) break;
+      if (pod === 'retry') continue;
+      if (pod === undefined) {
+        this.#log.info('Pod is gone, container finished', { reason: 'pod deleted' });
+        break;
+      }
+      const st = containerStatus(pod, this.#target.container);
+      if (st === undefined) {
+        await this.#waitForChange(this.#deps.options.recheckMs ?? 30_000);
+        continue;
+      }
+      await this.#catchUpDeadInstances(st);
+      if (this.#signal.aborted) break;
+
+      const id = st.state === 'running' || st.state === 'terminated' ? st.containerID : undefined;
+      if (id === undefined || this.#finished.has(id)) {
+        if (st.finished) {
+          this.#log.info('Container finished', { restarts: st.restartCount });
+          break;
+        }
+        events?.state?.(this.#target, 'waiting');
+        await this.#waitForChange(this.#deps.options.recheckMs ?? 30_000);
+        continue;
+      }
+      if (this.#current?.id !== id) {
+        this.#current = { id, cursor: new Cursor(st.restartCount), restart: st.restartCount };
+      }
+      const terminatedAtOpen = st.state === 'terminated';
+      const { reason, delivered } = await this.#read(this.#current, { follow: true });
+      if (this.#signal.aborted) break;
+      if (reason === 'eof' && terminatedAtOpen) this.#finished.add(id);
+      events?.closed?.(this.#target, reason);
+      if (reason === 'error' || (reason === 'eof' && delivered === 0 && !terminatedAtOpen)) {
+        // An end with nothing read may mean the status lags behind the kubelet: do not spin.
+        events?.state?.(this.#target, 'backoff');
+        await sleep(backoffDelay(++this.#failures, reason === 'error' ? 500 : 100, this.#deps.options.maxBackoffMs), this.#signal);
+      } else {
+        this.#log.debug('Refreshing logs', { reason });
+      }
+    }
+    events?.state?.(this.#target, 'finished');
+  }
+
+  /**
+   * A restart we did not see happen: read the dead instance's remainder with `previous=true` from the cursor
+   * before following the new one. `previous` serves only the last dead instance; older ones are a counted gap.
+   */
+  async #catchUpDeadInstances(st: ContainerStatusInfo): Promise<void> {
+    const cur = this.#current;
+    const lastId = st.lastTerminatedID;
+    const currentId = st.state === 'running' || st.state === 'terminated' ? st.containerID : undefined;
+    if (cur !== undefined && cur.id !== currentId && !this.#finished.has(cur.id)) {
+      if (cur.id === lastId) {
+        this.#log.info('Container restarted; reading the rest of the previous instance', { restart: cur.restart });
+        const { reason } = await this.#read(cur, { follow: false, previous: true });
+        if (reason === 'eof') this.#finished.add(cur.id);
+        else return;
+      } else {
+        this.#deps.events?.gap?.(this.#target, 'restart');
+        this.#log.warn('Container restarted more than once while we were away: lines of the lost instances cannot be fetched', { restart: cur.restart });
+        this.#finished.add(cur.id);
+      }
+      this.#current = undefined;
+    }
+    if (lastId !== undefined && !this.#finished.has(lastId) && this.#current === undefined && lastId !== currentId) {
+      // Crash loop faster than we attached: the whole previous instance is still to be read.
+      const prev = { id: lastId, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
+      const { reason } = await this.#read(prev, { follow: false, previous: true });
+      if (reason === 'eof') this.#finished.add(lastId);
+    }
+  }
+
+  async #fetchPod(): Promise<Pod | undefined | 'retry'> {
+    const t = this.#target;
+    try {
+      const pod = await this.#deps.client.getJSON<Pod>({
+        path: `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}`,
+        signal: this.#signal,
+      });
+      return pod?.metadata?.uid === t.podUid ? pod : undefined;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return undefined;
+      if (this.#signal.aborted) return 'retry';
+      this.#log.warn('Cannot read pod status, retrying', { error: oneLine(err) });
+      this.#deps.events?.state?.(t, 'backoff');
+      await sleep(backoffDelay(++this.#failures, 500, this.#deps.options.maxBackoffMs), this.#signal);
+      return 'retry';
+    }
+  }
+
+  async #waitForChange(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+      if (this.#signal.aborted) done();
+    });
+    this.#wake = undefined;
+  }
+
+  /** One request: reads its body to the end (or a stall, the age limit, an error), delivering new lines. */
+  async #read(inst: { id: string; cursor: Cursor; restart: number }, mode: { follow: boolean; previous?: boolean }): Promise<{ reason: EndReason; delivered: number }> {
+    const { client, options, opens, credit, events } = this.#deps;
+    const t = this.#target;
+    const point = inst.cursor.resume();
+    const sinceSec = point.sinceSec ?? (options.sinceMs !== undefined ? Math.floor((Date.now() - options.sinceMs) / 1000) : undefined);
+    const filter = new ResumeFilter(point);
+    const abort = new AbortController();
+    const onOuter = (): void => abort.abort();
+    this.#signal.addEventListener('abort', onOuter);
+    let why: EndReason | undefined;
+    const end = (r: EndReason): void => {
+      why ??= r;
+      abort.abort();
+    };
+    let stallTimer: NodeJS.Timeout | undefined;
+    const armStall = (): void => {
+      if (!mode.follow) return;
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => end('stall'), options.stallTimeoutMs);
+    };
+    const ageTimer = mode.follow ? setTimeout(() => end('max_age'), options.maxStreamAgeMs * (0.9 + Math.random() * 0.2)) : undefined;
+    let delivered = 0;
+    let reportedGap = false;
+    try {
+      const res = await opens.run(() =>
+        client.open(
+          {
+            path: `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/log`,
+            query: {
+              container: t.container,
+              follow: mode.follow || undefined,
+              previous: mode.previous || undefined,
+              timestamps: true,
+              sinceTime: sinceSec !== undefined ? formatSeconds(sinceSec) : undefined,
+            },
+            signal: abort.signal,
+          },
+          'log',
+        ),
+      );
+      if (mode.follow) {
+        events?.opened?.(t);
+        events?.state?.(t, 'following');
+        this.#log.info('Tailing logs for container', { since: sinceSec !== undefined ? formatSeconds(sinceSec) : 'start', skip: point.skip });
+      }
+      armStall();
+      const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
+      let prevTs: Timestamp | undefined;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        armStall();
+        splitter.push(chunk);
+        const lines = splitter.take();
+        let bytes = 0;
+        let skipped = 0;
+        for (const raw of lines) {
+          bytes += raw.bytes.length + 1;
+          const parsed = parseLogLine(raw.bytes);
+          const ts = parsed.ts ?? prevTs;
+          if (!filter.accept(parsed.ts, parsed.line)) {
+            skipped++;
+            continue;
+          }
+          if (filter.gap && !reportedGap) {
+            reportedGap = true;
+            events?.gap?.(t, 'rotation');
+            this.#log.warn('Lines between two reads are gone from the kubelet (rotated away while disconnected): gap counted');
+          }
+          // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
+          prevTs = ts ?? nowTimestamp();
+          inst.cursor.record(parsed.ts, parsed.line);
+          credit.take(entrySize(parsed.line));
+          this.#out.next({ target: t, restart: inst.restart, ts: prevTs, line: parsed.line });
+          delivered++;
+        }
+        if (lines.length > 0) {
+          events?.read?.(lines.length, bytes);
+          if (skipped > 0) events?.deduplicated?.(skipped);
+          if (delivered > 0) {
+            this.#failures = 0;
+            events?.position?.(t, inst.id, inst.cursor);
+          }
+        }
+        if (credit.exhausted) {
+          // Backpressure: stop reading this body (TCP pushes back) until sinks catch up; not a stall.
+          clearTimeout(stallTimer);
+          await credit.available();
+          armStall();
+        }
+      }
+      return { reason: why ?? 'eof', delivered };
+    } catch (err) {
+      if (why !== undefined || this.#signal.aborted) return { reason: why ?? 'eof', delivered };
+      if (err instanceof KubeApiError && err.status === 400) {
+        // Waiting container, no previous instance, …: the status will tell what to do next.
+        this.#log.debug('Log request refused', { error: err.message });
+      } else {
+        this.#log.warn('Log stream failed, reconnecting', { error: oneLine(err) });
+      }
+      return { reason: 'error', delivered };
+    } finally {
+      clearTimeout(stallTimer);
+      clearTimeout(ageTimer);
+      this.#signal.removeEventListener('abort', onOuter);
+      abort.abort();
+    }
+  }
+}

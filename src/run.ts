@@ -1,0 +1,229 @@
+// The main job: cluster access, sinks, the tailer pipeline, observability, and an orderly shutdown that
+// flushes every accepted line.
+import { Subject, lastValueFrom } from 'rxjs';
+import { findKubeconfig, loadKubeConfig, KubeClient, type KubeconfigSource } from './kube/client.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Limiter } from './kube/limiter.ts';
+import { Credit } from './pipeline/credit.ts';
+import { deliver } from './pipeline/deliver.ts';
+import type { Sink } from './pipeline/entry.ts';
+import { FileSink } from './sinks/file.ts';
+import { LokiSink } from './sinks/loki/sink.ts';
+import { readLokiCredentials } from './sinks/loki/credentials.ts';
+import { tail } from './tailer.ts';
+import { targetName } from './kube/follow.ts';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './observe/log.ts';
+import { Metrics } from './observe/metrics.ts';
+import { startHttpServer, type HttpServer } from './observe/http.ts';
+import { startStatusLine } from './observe/status.ts';
+import type { Selection } from './selection.ts';
+
+export const VERSION = '0.1.0';
+
+interface Cluster {
+  readonly kc: KubeConfig;
+  readonly describe: string;
+  close(): Promise<void>;
+}
+
+async function connect(cfg: Config, log: Logger): Promise<Cluster> {
+  const source: KubeconfigSource | undefined = cfg.sim ? undefined : findKubeconfig(cfg.kubeconfig, process.env);
+  if (source !== undefined) {
+    const kc = loadKubeConfig(source, cfg.context);
+    return { kc, describe: `${kc.getCurrentCluster()!.server} (context ${kc.getCurrentContext()})`, close: async () => undefined };
+  }
+  const { startSim } = await import('./sim/index.ts');
+  const sim = await startSim({ scenario: cfg.simScenario });
+  log.warn(cfg.sim ? 'Using the built-in simulated cluster (--sim)' : 'No kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config, in-cluster): running against the built-in simulated cluster', {
+    url: sim.url,
+    scenario: cfg.simScenario,
+  });
+  const kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig);
+  return { kc, describe: `${sim.url} (simulated, scenario ${cfg.simScenario})`, close: () => sim.close() };
+}
+
+async function openSinks(cfg: Config, metrics: Metrics, log: Logger): Promise<Sink[]> {
+  const sinks: Sink[] = [];
+  if (cfg.outputFile !== undefined) sinks.push(await FileSink.open(cfg.outputFile, cfg.outputFormat));
+  if (cfg.lokiUrl.length > 0) {
+    const creds = await readLokiCredentials({
+      basicAuthUser: cfg.lokiBasicAuthUser,
+      basicAuthPasswordFile: cfg.lokiBasicAuthPasswordFile,
+      bearerTokenFile: cfg.lokiBearerTokenFile,
+      caFile: cfg.lokiCaFile,
+    });
+    if (cfg.lokiInsecureSkipVerify) log.warn('TLS verification of Loki is OFF (--loki-insecure-skip-verify): anyone on the path can read and alter the logs');
+    for (const url of cfg.lokiUrl) {
+      const name = `loki:${new URL(url).host}`;
+      sinks.push(
+        new LokiSink({
+          url,
+          name,
+          tenant: cfg.lokiTenant,
+          ...creds,
+          insecureSkipVerify: cfg.lokiInsecureSkipVerify,
+          format: cfg.lokiFormat,
+          batchBytes: cfg.lokiBatchBytes,
+          timeoutMs: cfg.lokiTimeout,
+          maxLineBytes: cfg.maxLineBytes,
+          lineTooLong: cfg.lineTooLong,
+          staticLabels: cfg.label,
+          labelMap: cfg.labelMap,
+          hooks: {
+            sent: (n, bytes) => {
+              metrics.sinkLinesSent.inc({ sink: name }, n);
+              metrics.sinkBytesSent.inc({ sink: name }, bytes);
+            },
+            dropped: (n, bytes, reason) => {
+              metrics.droppedLines.inc({ sink: name, reason }, n);
+              metrics.droppedBytes.inc({ sink: name, reason }, bytes);
+            },
+            request: (status, seconds) => metrics.pushDuration.observe({ sink: name, status }, seconds),
+            retry: (reason) => metrics.sinkRetries.inc({ sink: name, reason }),
+            log: (level, msg, fields) => log[level](msg, { sink: name, ...fields }),
+          },
+        }),
+      );
+    }
+  }
+  return sinks;
+}
+
+function selectionOf(cfg: Config): Selection {
+  return {
+    includePods: cfg.includePods,
+    excludePods: cfg.excludePods,
+    includeContainers: cfg.includeContainers,
+    excludeContainers: cfg.excludeContainers,
+    shard: cfg.shard,
+    self: cfg.self ? { namespace: process.env.POD_NAMESPACE!, pod: process.env.POD_NAME! } : undefined,
+  };
+}
+
+function fieldSelectorOf(cfg: Config): string | undefined {
+  const parts = [cfg.fieldSelector, cfg.nodeName !== undefined ? `spec.nodeName=${cfg.nodeName}` : undefined];
+  if (cfg.self) parts.push(`metadata.name=${process.env.POD_NAME}`);
+  const joined = parts.filter((p) => p !== undefined && p !== '').join(',');
+  return joined === '' ? undefined : joined;
+}
+
+/** Runs until SIGINT/SIGTERM (or `stop`), then flushes; resolves with the exit code. */
+export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<number> {
+  const log = createLogger({ level: cfg.logLevel, format: cfg.logFormat === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'logfmt') : cfg.logFormat });
+  const metrics = new Metrics({ version: VERSION });
+  const cluster = await connect(cfg, log);
+  const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
+  const sinks = await openSinks(cfg, metrics, log);
+  const credit = new Credit(cfg.maxBufferBytes);
+  const opens = new Limiter(cfg.maxConcurrentOpens);
+  let listed = false;
+  let http: HttpServer | undefined;
+  if (cfg.httpListen !== '') {
+    http = await startHttpServer({
+      listen: cfg.httpListen,
+      metrics,
+      ready: () => ({ ok: listed, reasons: listed ? [] : ['first pod list not done yet'] }),
+    });
+    log.info('Serving /metrics, /healthz and /ready', { url: http.url });
+  }
+  const namespaces = cfg.allNamespaces ? [] : cfg.namespace.length > 0 ? cfg.namespace : [cfg.self ? process.env.POD_NAMESPACE! : 'default'];
+  log.info('Starting', {
+    cluster: cluster.describe,
+    namespaces: namespaces.length === 0 ? 'all' : namespaces.join(','),
+    outputs: sinks.map((s) => s.name).join(','),
+  });
+
+  const stop$ = new Subject<void>();
+  const onSignal = (sig: string): void => {
+    log.info('Stopping: flushing accepted lines', { signal: sig });
+    stop$.next();
+  };
+  const sigint = (): void => onSignal('SIGINT');
+  const sigterm = (): void => onSignal('SIGTERM');
+  process.once('SIGINT', sigint);
+  process.once('SIGTERM', sigterm);
+  void stop?.then(() => stop$.next());
+
+  let following = 0;
+  const status = cfg.status !== false && process.stderr.isTTY
+    ? startStatusLine({
+        snapshot: () => ({ targets: following, following, linesPerSec: 0, bytesPerSec: 0, maxLagSec: 0, errors: 0 }),
+      })
+    : undefined;
+
+  const entries$ = tail(
+    {
+      watch: {
+        namespaces,
+        labelSelector: cfg.selector,
+        fieldSelector: fieldSelectorOf(cfg),
+        onListed: () => {
+          listed = true;
+        },
+        onWatchRestart: (reason) => metrics.watchRestarts.inc({ reason }),
+        onError: (msg) => log.warn(msg),
+      },
+      selection: selectionOf(cfg),
+      follow: {
+        stallTimeoutMs: cfg.stallTimeout,
+        maxStreamAgeMs: cfg.maxStreamAge,
+        sinceMs: cfg.since,
+        maxLineBytes: Math.max(cfg.maxLineBytes, 16 * 1024 * 1024),
+        maxBackoffMs: 60_000,
+      },
+    },
+    {
+      client,
+      opens,
+      credit,
+      log,
+      events: {
+        opened: () => {
+          metrics.streamOpens.inc();
+          metrics.openStreams.inc();
+        },
+        closed: (t, reason) => {
+          metrics.openStreams.dec();
+          metrics.reconnects.inc({ reason });
+          log.debug('Refreshing logs', { target: targetName(t), reason });
+        },
+        read: (lines, bytes) => {
+          metrics.linesRead.inc(lines);
+          metrics.bytesRead.inc(bytes);
+        },
+        deduplicated: (n) => metrics.linesDeduplicated.inc(n),
+        gap: (_t, reason) => metrics.gaps.inc({ reason }),
+      },
+      onTarget: () => {
+        following++;
+      },
+    },
+    stop$,
+  );
+  let code = 0;
+  try {
+    await lastValueFrom(
+      deliver(entries$, { batchBytes: cfg.lokiBatchBytes, batchWaitMs: cfg.lokiBatchWait }, {
+        sinks,
+        credit,
+        acknowledged: () => metrics.bufferedBytes.set(credit.inFlight),
+      }),
+      { defaultValue: 0 },
+    );
+  } catch (err) {
+    log.error('Output failed', { error: err instanceof Error ? err.message : String(err) });
+    code = 1;
+  } finally {
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    status?.stop();
+    await Promise.all(sinks.map((s) => s.close()));
+    await http?.close();
+    await client.close();
+    await cluster.close();
+  }
+  log.info('Stopped', { exitCode: code });
+  return code;
+}
