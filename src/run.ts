@@ -48,12 +48,16 @@ async function openSinks(cfg: Config, metrics: Metrics, log: Logger): Promise<Si
   const sinks: Sink[] = [];
   if (cfg.outputFile !== undefined) sinks.push(await FileSink.open(cfg.outputFile, cfg.outputFormat));
   if (cfg.lokiUrl.length > 0) {
-    const creds = await readLokiCredentials({
-      basicAuthUser: cfg.lokiBasicAuthUser,
-      basicAuthPasswordFile: cfg.lokiBasicAuthPasswordFile,
+    const secrets = readLokiCredentials({
+      passwordFile: cfg.lokiBasicAuthPasswordFile,
       bearerTokenFile: cfg.lokiBearerTokenFile,
       caFile: cfg.lokiCaFile,
     });
+    const creds = {
+      basicAuth: cfg.lokiBasicAuthUser !== undefined ? { user: cfg.lokiBasicAuthUser, password: secrets.password ?? '' } : undefined,
+      bearerToken: secrets.bearerToken,
+      caPem: secrets.caPem,
+    };
     if (cfg.lokiInsecureSkipVerify) log.warn('TLS verification of Loki is OFF (--loki-insecure-skip-verify): anyone on the path can read and alter the logs');
     for (const url of cfg.lokiUrl) {
       const name = `loki:${new URL(url).host}`;
@@ -111,7 +115,16 @@ function fieldSelectorOf(cfg: Config): string | undefined {
 
 /** Runs until SIGINT/SIGTERM (or `stop`), then flushes; resolves with the exit code. */
 export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<number> {
-  const log = createLogger({ level: cfg.logLevel, format: cfg.logFormat === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'logfmt') : cfg.logFormat });
+  const totals = { targets: 0, following: 0, lines: 0, bytes: 0, errors: 0 };
+  const status = startStatusLine({
+    enabled: cfg.status === 'auto' ? undefined : cfg.status,
+    snapshot: () => ({ targetsFollowing: totals.following, targetsTotal: totals.targets, linesRead: totals.lines, bytesRead: totals.bytes, maxLagSeconds: 0, errors: totals.errors }),
+  });
+  const log = createLogger({
+    level: cfg.logLevel,
+    format: cfg.logFormat === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'logfmt') : cfg.logFormat,
+    writeLine: (line) => status.writeAbove(line),
+  });
   const metrics = new Metrics({ version: VERSION });
   const cluster = await connect(cfg, log);
   const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
@@ -146,12 +159,6 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   process.once('SIGTERM', sigterm);
   void stop?.then(() => stop$.next());
 
-  let following = 0;
-  const status = cfg.status !== false && process.stderr.isTTY
-    ? startStatusLine({
-        snapshot: () => ({ targets: following, following, linesPerSec: 0, bytesPerSec: 0, maxLagSec: 0, errors: 0 }),
-      })
-    : undefined;
 
   const entries$ = tail(
     {
@@ -190,14 +197,22 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
           log.debug('Refreshing logs', { target: targetName(t), reason });
         },
         read: (lines, bytes) => {
+          totals.lines += lines;
+          totals.bytes += bytes;
           metrics.linesRead.inc(lines);
           metrics.bytesRead.inc(bytes);
         },
         deduplicated: (n) => metrics.linesDeduplicated.inc(n),
-        gap: (_t, reason) => metrics.gaps.inc({ reason }),
+        gap: (_t, reason) => {
+          totals.errors++;
+          metrics.gaps.inc({ reason });
+        },
+        state: (_t, state) => {
+          if (state === 'following') totals.following++;
+        },
       },
       onTarget: () => {
-        following++;
+        totals.targets++;
       },
     },
     stop$,
@@ -218,7 +233,7 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
-    status?.stop();
+    status.stop();
     await Promise.all(sinks.map((s) => s.close()));
     await http?.close();
     await client.close();

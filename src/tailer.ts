@@ -40,12 +40,12 @@ export function tail(opts: TailOptions, deps: TailDeps, stop$: Observable<unknow
   return watchPods(deps.client, opts.watch).pipe(
     mergeMap(targetUpdates(opts.selection, deps.log)),
     groupBy((u) => u.target.key, { duration: (group) => group.pipe(filter((u) => u.pod === undefined)) }),
-    mergeMap((group) => followGroup(group, deps)),
+    mergeMap((group) => followGroup(group, opts.follow, deps)),
     takeUntil(stop$),
   );
 }
 
-function followGroup(group: GroupedObservable<string, TargetUpdate>, deps: TailDeps): Observable<LogEntry> {
+function followGroup(group: GroupedObservable<string, TargetUpdate>, opts: FollowOptions, deps: TailDeps): Observable<LogEntry> {
   const pod$ = group.pipe(
     map((u) => u.pod),
     filter((p): p is Pod => p !== undefined),
@@ -58,7 +58,8 @@ function followGroup(group: GroupedObservable<string, TargetUpdate>, deps: TailD
       const target = u.target;
       deps.onTarget?.(target);
       deps.log.info('Tailing logs for container', { target: `${target.namespace}/${target.pod}/${target.container}`, kind: target.kind });
-      inner = followContainer(target, pod$, { ...deps, start: deps.startOf?.(target) }).subscribe(subscriber);
+      const { client, opens, credit, log, events } = deps;
+      inner = followContainer(target, pod$, { client, opens, credit, log, events, options: opts, start: deps.startOf?.(target) }).subscribe(subscriber);
     });
     return () => {
       sub.unsubscribe();
