@@ -296,7 +296,7 @@ class Follower {
           prevTs = ts ?? nowTimestamp();
           inst.cursor.record(parsed.ts, parsed.line);
           credit.take(entrySize(parsed.line));
-          this.#out.next({ target: t, restart: inst.restart, ts: prevTs, line: parsed.line });
+          this.#out.next({ target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: parsed.line });
           delivered++;
         }
         if (lines.length > 0) {

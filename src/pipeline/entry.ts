@@ -21,6 +21,8 @@ export interface LogEntry {
   readonly target: TargetInfo;
   /** The container instance (restartCount at the time it ran). */
   readonly restart: number;
+  /** The container instance's ID (`containerd://…`), what positions are keyed by within a target. */
+  readonly containerId?: string;
   readonly ts: Timestamp;
   readonly line: string;
 }
