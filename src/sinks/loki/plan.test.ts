@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { makeEntries, makeTarget } from '../../../test/loki-fixtures.ts';
+import { StreamLabeler } from './labels.ts';
+import { halvePlan, MetadataCache, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
+
+const OPTIONS: PlanOptions = { batchBytes: 1000, maxLineBytes: 256_000, lineTooLong: 'truncate' };
+
+function plan(entries: Parameters<typeof planRequests>[0], options: PlanOptions = OPTIONS): PushPlan[] {
+  return planRequests(entries, new StreamLabeler({}, () => undefined), new MetadataCache(), options);
+}
+
+function lines(p: PushPlan): string[] {
+  return p.streams.flatMap((s) => s.entries.map((e) => e.line));
+}
+
+test('requests are cut so their text stays within batchBytes', () => {
+  const entries = makeEntries(makeTarget(), 25, { line: (i) => String(i % 10).repeat(100) });
+  const plans = plan(entries);
+  assert.deepEqual(plans.map((p) => p.entries), [10, 10, 5]);
+  assert.deepEqual(plans.map((p) => p.bytes), [1000, 1000, 500]);
+  assert.deepEqual(plans.flatMap(lines), entries.map((e) => e.line));
+  const over = plan(makeEntries(makeTarget(), 3, { line: () => 'x'.repeat(1001) }));
+  assert.deepEqual(over.map((p) => p.entries), [1, 1, 1], 'an entry larger than the limit goes alone');
+});
+
+test('entries are grouped into streams by label set, each stream keeping batch order', () => {
+  const a = makeTarget({ container: 'a' });
+  const b = makeTarget({ container: 'b' });
+  const aAgain = { ...a }; // another object, same labels: the same stream
+  const entries = [...makeEntries(a, 2), ...makeEntries(b, 2), ...makeEntries(aAgain, 2, { line: (i) => `again-${i}` })];
+  const [only] = plan(entries);
+  assert.equal(only.streams.length, 2);
+  assert.deepEqual(only.streams[0].entries.map((e) => e.line), ['line-0', 'line-1', 'again-0', 'again-1']);
+  assert.match(only.streams[0].labels, /container="a"/);
+  assert.deepEqual(only.streams[0].entries[0].metadata, [['pod_uid', a.podUid], ['restart', '0']]);
+});
+
+test('structured metadata carries pod_uid and restart, shared per target instance', () => {
+  const target = makeTarget();
+  const entries = [...makeEntries(target, 2, { restart: 1 }), ...makeEntries(target, 1, { restart: 2 })];
+  const [only] = plan(entries);
+  const [first, second, third] = only.streams[0].entries;
+  assert.equal(first.metadata, second.metadata);
+  assert.deepEqual(third.metadata, [['pod_uid', target.podUid], ['restart', '2']]);
+});
+
+test('long lines are fitted before byte accounting: truncated, or split into consecutive entries', () => {
+  const entries = makeEntries(makeTarget(), 1, { line: () => 'y'.repeat(250) });
+  const [truncated] = plan(entries, { ...OPTIONS, maxLineBytes: 100 });
+  assert.equal(truncated.entries, 1);
+  assert.ok(truncated.bytes <= 100);
+  const split = plan(entries, { maxLineBytes: 100, batchBytes: 200, lineTooLong: 'split' });
+  assert.deepEqual(split.map((p) => p.entries), [2, 1]);
+  assert.equal(split.flatMap(lines).join(''), 'y'.repeat(250));
+  const ts = split.flatMap((p) => p.streams.flatMap((s) => s.entries.map((e) => e.ts)));
+  assert.deepEqual(new Set(ts.map((t) => `${t.sec}.${t.nsec}`)).size, 1, 'parts keep the original timestamp');
+});
+
+test('halving a request keeps every entry once, in order', () => {
+  const entries = [...makeEntries(makeTarget({ container: 'a' }), 3), ...makeEntries(makeTarget({ container: 'b' }), 4)];
+  const [whole] = plan(entries);
+  const [first, second] = halvePlan(whole);
+  assert.equal(first.entries, 3);
+  assert.equal(second.entries, 4);
+  assert.equal(first.bytes + second.bytes, whole.bytes);
+  assert.deepEqual([...lines(first), ...lines(second)], lines(whole));
+});
