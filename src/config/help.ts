@@ -46,10 +46,10 @@ function optionLines(name: OptionName, column: number): string[] {
 }
 
 const FOOTER = [
-  'Every option can also be set by the environment variable TAILER_<NAME> (e.g. TAILER_LOKI_URL; lists are',
-  'comma-separated) or under its name in the --config YAML file (e.g. "loki-url: [http://loki:3100]",',
-  '"namespace: [shop, web]"). Flags win over the environment, the environment over the file, the file over',
-  'defaults. Switches take --x, --no-x or --x=true|false.',
+  'Every option can also be set by the environment variable TAILER_<NAME> (e.g. TAILER_LOKI_URL; lists are ' +
+    'comma-separated) or under its name in the --config YAML file (e.g. "loki-url: [http://loki:3100]", ' +
+    '"namespace: [shop, web]"). Flags win over the environment, the environment over the file, the file over ' +
+    'defaults. Switches take --x, --no-x or --x=true|false.',
   'DUR: 500ms, 5s, 10m, 1h30m. SIZE: bytes, 64KiB, 1MiB, 1GiB (1024-based) or 256KB, 1MB (1000-based).',
   'Secrets (passwords, tokens) are read only from files, and are never printed.',
 ];
@@ -58,15 +58,19 @@ export function helpText(): string {
   const column = 38;
   const out = [
     'Usage: tailer [flags]',
-    '       tailer config check [FILE] [flags]   validate, and print the effective config (secrets masked)',
+    '       tailer config check [FILE] [flags]   validate; print the effective config, secrets masked',
     '',
-    'Follows the log of every selected container through the Kubernetes API and ships each line once, in',
-    'order, with labels, to Grafana Loki and/or a file.',
+    ...wrap(
+      'Follows the log of every selected container through the Kubernetes API and ships each line once, in ' +
+        'order, with labels, to Grafana Loki and/or a file.',
+      0,
+      WIDTH,
+    ),
   ];
   for (const section of SECTIONS) {
     out.push('', `${section}:`);
     for (const name of OPTION_NAMES) if (optionSpec(name).section === section) out.push(...optionLines(name, column));
   }
-  out.push('', ...FOOTER);
+  out.push('', ...FOOTER.flatMap((paragraph) => wrap(paragraph, 0, WIDTH)));
   return `${out.join('\n')}\n`;
 }

@@ -89,6 +89,10 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
           add(negated, spelt, 'false');
           continue;
         }
+        if (negated !== undefined) {
+          const meta = optionSpec(negated).meta;
+          throw new ConfigError(`unknown flag ${spelt}; --${spelt.slice(5)} is not a switch, give it a value: --${spelt.slice(5)} ${meta}`);
+        }
       }
     } else {
       spelt = arg.slice(0, 2);

@@ -224,20 +224,20 @@ export const labelMapping: ValueType<Pair> = textType('POD_LABEL=STREAM_LABEL', 
   return [checkPodLabelKey(podKey), checkLokiLabelName(streamName)];
 }, ([podKey, streamName]) => `${podKey}=${streamName}`);
 
-/** `host:port` for the HTTP server; the empty string disables it (undefined). */
-export const listenAddress: ValueType<string | undefined> = {
+/** `host:port` for the HTTP server; the empty string disables it. */
+export const listenAddress: ValueType<string> = {
   meta: 'HOST:PORT',
   fromText: parseListenAddress,
   fromYaml(value) {
-    if (value === false) return undefined;
+    if (value === false) return '';
     if (typeof value !== 'string') throw new Error(`expected host:port like 127.0.0.1:9080, ${describeYaml(value)}`);
     return parseListenAddress(value);
   },
-  show: (value) => value ?? '',
+  show: identity,
 };
 
-function parseListenAddress(t: string): string | undefined {
-  if (t.trim() === '') return undefined;
+function parseListenAddress(t: string): string {
+  if (t.trim() === '') return '';
   try {
     parseListen(t);
   } catch {
