@@ -1,0 +1,378 @@
+// The HTTP(S) API server: routing, bearer-token authentication, discovery, pods list/get/watch, pods/log,
+// Status error bodies and request-level faults (errors, slowness). Streams are written by watchstream.ts and
+// logstream.ts.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Pod, PodList, Status } from '../kube/types.ts';
+import { nowTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
+import { streamLog } from './logstream.ts';
+import type { Cluster } from './model.ts';
+import type { Random } from './random.ts';
+import { parseFieldSelector, parseLabelSelector, SelectorError, type PodPredicate } from './selectors.ts';
+import {
+  badRequest, expired, internalError, invalid, methodNotAllowed, pathNotFound, podNotFound, serviceUnavailable,
+  tooManyRequests, unauthorized,
+} from './status.ts';
+import { withKind } from './watch.ts';
+import { streamWatch } from './watchstream.ts';
+
+export interface ApiServerOptions {
+  cluster: Cluster;
+  token: string;
+  random: Random;
+  port?: number;
+  /** PEM key and certificate: serve HTTPS. */
+  tls?: { key: string; cert: string };
+  /** Interval of BOOKMARK events for watches that allow them. Default 5 s. */
+  bookmarkIntervalMs?: number;
+}
+
+export interface ApiStats {
+  /** Requests by `verb resource`, e.g. `watch pods`, `get pods/log`. */
+  requests: Record<string, number>;
+  /** Log streams open now. */
+  openStreams: number;
+  /** Log streams opened since start. */
+  opensTotal: number;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  stats(): ApiStats;
+  close(): Promise<void>;
+}
+
+type Route =
+  | { kind: 'version' | 'api' | 'apis' | 'apiv1' | 'health' }
+  | { kind: 'pods'; namespace: string | undefined }
+  | { kind: 'pod' | 'log'; namespace: string; name: string };
+
+const VERSION = {
+  major: '1', minor: '32', gitVersion: 'v1.32.0-k8s-tailer-sim', gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean', buildDate: '2024-12-11T00:00:00Z', goVersion: 'go1.23.4', compiler: 'gc', platform: 'linux/amd64',
+};
+
+const API_VERSIONS = {
+  kind: 'APIVersions', versions: ['v1'],
+  serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+};
+
+const API_GROUPS = { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+
+const CORE_RESOURCES = {
+  kind: 'APIResourceList', groupVersion: 'v1',
+  resources: [
+    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] },
+    { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+  ],
+};
+
+const CONTINUE_TOO_OLD = 'The provided continue parameter is too old to display a consistent list result. You can start a new '
+  + 'list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. '
+  + 'Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between '
+  + 'the time the first chunk was returned and now may show up in the list.';
+
+function route(path: string): Route | undefined {
+  if (path === '/version' || path === '/version/') return { kind: 'version' };
+  if (path === '/api' || path === '/api/') return { kind: 'api' };
+  if (path === '/apis' || path === '/apis/') return { kind: 'apis' };
+  if (path === '/api/v1' || path === '/api/v1/') return { kind: 'apiv1' };
+  if (path === '/healthz' || path === '/readyz' || path === '/livez') return { kind: 'health' };
+  if (path === '/api/v1/pods') return { kind: 'pods', namespace: undefined };
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(\/log)?)?$/.exec(path);
+  if (m === null) return undefined;
+  const namespace = decodeURIComponent(m[1]);
+  if (m[2] === undefined) return { kind: 'pods', namespace };
+  return { kind: m[3] === undefined ? 'pod' : 'log', namespace, name: decodeURIComponent(m[2]) };
+}
+
+const TRUE_VALUES = ['1', 't', 'T', 'true', 'TRUE', 'True'];
+
+/** Go's strconv.ParseBool, as the apiserver decodes boolean query parameters. */
+function parseBool(value: string | null): boolean | undefined {
+  if (value === null) return undefined;
+  if (TRUE_VALUES.includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False', ''].includes(value)) return false;
+  throw new RequestError(badRequest(`strconv.ParseBool: parsing "${value}": invalid syntax`));
+}
+
+function parseInteger(name: string, value: string | null): number | undefined {
+  if (value === null || value === '') return undefined;
+  if (!/^-?\d+$/.test(value)) throw new RequestError(badRequest(`${name}: strconv.ParseInt: parsing "${value}": invalid syntax`));
+  return Number(value);
+}
+
+class RequestError extends Error {
+  readonly status: Status;
+  constructor(status: Status) {
+    super(status.message);
+    this.status = status;
+  }
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
+  res.end(text);
+}
+
+function sendStatus(res: ServerResponse, status: Status): void {
+  sendJson(res, status.code, status, status.code === 429 ? { 'Retry-After': '1' } : {});
+}
+
+function selector(q: URLSearchParams): PodPredicate {
+  try {
+    const labels = parseLabelSelector(q.get('labelSelector') ?? '');
+    const fields = parseFieldSelector(q.get('fieldSelector') ?? '');
+    return (pod) => labels(pod) && fields(pod);
+  } catch (err) {
+    if (err instanceof SelectorError) throw new RequestError(badRequest(err.message));
+    throw err;
+  }
+}
+
+function parseResourceVersion(value: string | null): number | undefined {
+  if (value === null || value === '') return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new RequestError(badRequest(`invalid resource version: strconv.ParseUint: parsing "${value}": invalid syntax`));
+  }
+  return Number(value);
+}
+
+interface ContinueToken { rv: number; after: string }
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url');
+}
+
+function decodeContinue(token: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as ContinueToken;
+    if (typeof t.rv === 'number' && typeof t.after === 'string') return t;
+  } catch {
+    // fall through to the error below
+  }
+  throw new RequestError(badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+}
+
+function logSince(q: URLSearchParams): Timestamp | undefined {
+  const sinceTime = q.get('sinceTime');
+  const sinceSeconds = parseInteger('sinceSeconds', q.get('sinceSeconds'));
+  if (sinceTime !== null && sinceTime !== '') {
+    const ts = parseTimestamp(sinceTime);
+    if (ts === undefined) {
+      throw new RequestError(badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse "${sinceTime}" as "2006"`));
+    }
+    // The apiserver forwards sinceTime to the kubelet in RFC3339: whole seconds.
+    return { sec: ts.sec, nsec: 0 };
+  }
+  if (sinceSeconds !== undefined) {
+    const now = nowTimestamp();
+    return { sec: now.sec - sinceSeconds, nsec: now.nsec };
+  }
+  return undefined;
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const { cluster, token, random } = opts;
+  const bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5000;
+  const requests: Record<string, number> = {};
+  let openStreams = 0;
+  let opensTotal = 0;
+  const count = (key: string) => {
+    requests[key] = (requests[key] ?? 0) + 1;
+  };
+
+  function verbAndResource(r: Route | undefined, q: URLSearchParams): string {
+    if (r === undefined) return 'get other';
+    switch (r.kind) {
+      case 'pods': return TRUE_VALUES.includes(q.get('watch') ?? '') ? 'watch pods' : 'list pods';
+      case 'pod': return 'get pods';
+      case 'log': return 'get pods/log';
+      case 'version': return 'get version';
+      case 'health': return 'get health';
+      default: return 'get discovery';
+    }
+  }
+
+  function listPods(res: ServerResponse, namespace: string | undefined, q: URLSearchParams): void {
+    const matches = selector(q);
+    if (q.has('resourceVersionMatch') && !q.get('resourceVersion')) {
+      throw new RequestError(invalid('ListOptions', '', 'resourceVersionMatch',
+        'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided', 'meta.k8s.io'));
+    }
+    const limit = parseInteger('limit', q.get('limit')) ?? 0;
+    const token = q.get('continue');
+    let rv = cluster.hub.rv;
+    let after = '';
+    if (token !== null && token !== '') {
+      const t = decodeContinue(token);
+      if (cluster.hub.isExpired(t.rv)) throw new RequestError(expired(CONTINUE_TOO_OLD));
+      rv = t.rv;
+      after = t.after;
+    }
+    const pods = cluster.pods().filter((p) => p.key > after && (namespace === undefined || p.namespace === namespace) && matches(p.last));
+    const page = limit > 0 ? pods.slice(0, limit) : pods;
+    const list: PodList & { metadata: { remainingItemCount?: number } } = {
+      kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(rv) }, items: page.map((p): Pod => p.last),
+    };
+    if (page.length < pods.length) {
+      list.metadata.continue = encodeContinue({ rv, after: page[page.length - 1].key });
+      list.metadata.remainingItemCount = pods.length - page.length;
+    }
+    sendJson(res, 200, list);
+  }
+
+  function watchPods(res: ServerResponse, namespace: string | undefined, q: URLSearchParams): void {
+    const base = selector(q);
+    const matches: PodPredicate = namespace === undefined ? base : (p) => p.metadata.namespace === namespace && base(p);
+    if (q.has('sendInitialEvents')) {
+      throw new RequestError(invalid('ListOptions', '', 'sendInitialEvents',
+        'Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled', 'meta.k8s.io'));
+    }
+    if (q.has('resourceVersionMatch')) {
+      throw new RequestError(invalid('ListOptions', '', 'resourceVersionMatch',
+        'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided', 'meta.k8s.io'));
+    }
+    streamWatch(res, cluster, {
+      resourceVersion: parseResourceVersion(q.get('resourceVersion')),
+      matches,
+      timeoutSeconds: parseInteger('timeoutSeconds', q.get('timeoutSeconds')),
+      bookmarks: parseBool(q.get('allowWatchBookmarks')) === true,
+      bookmarkIntervalMs,
+      faults: cluster.faults.global,
+      random,
+    });
+  }
+
+  async function podLog(res: ServerResponse, namespace: string, name: string, q: URLSearchParams): Promise<void> {
+    const tailLines = parseInteger('tailLines', q.get('tailLines'));
+    const limitBytes = parseInteger('limitBytes', q.get('limitBytes'));
+    const sinceSeconds = parseInteger('sinceSeconds', q.get('sinceSeconds'));
+    const bad = (field: string, value: number, detail: string) =>
+      new RequestError(invalid('PodLogOptions', name, field, `Invalid value: ${value}: ${detail}`));
+    if (tailLines !== undefined && tailLines < 0) throw bad('tailLines', tailLines, 'must be greater than or equal to 0');
+    if (limitBytes !== undefined && limitBytes < 1) throw bad('limitBytes', limitBytes, 'must be greater than 0');
+    if (sinceSeconds !== undefined && sinceSeconds < 1) throw bad('sinceSeconds', sinceSeconds, 'must be greater than 0');
+    if (sinceSeconds !== undefined && (q.get('sinceTime') ?? '') !== '') {
+      throw new RequestError(invalid('PodLogOptions', name, 'sinceSeconds', 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified'));
+    }
+    const since = logSince(q);
+    const follow = parseBool(q.get('follow')) === true;
+    const previous = parseBool(q.get('previous')) === true;
+    const timestamps = parseBool(q.get('timestamps')) === true;
+    const target = cluster.resolveLog(namespace, name, q.get('container') ?? undefined, previous);
+    if (target.kind === 'error') throw new RequestError(target.status);
+    if (target.kind === 'unscheduled') {
+      res.writeHead(204).end();
+      return;
+    }
+    const faults = cluster.faults.forStream(namespace, name, target.container.name);
+    openStreams++;
+    opensTotal++;
+    try {
+      await streamLog(res, target.instance.log, { follow, timestamps, since, tailLines, limitBytes }, faults);
+    } finally {
+      openStreams--;
+    }
+  }
+
+  function injectedError(errorRate: number | undefined): Status | undefined {
+    if (errorRate === undefined || errorRate <= 0 || random() >= errorRate) return undefined;
+    const pick = Math.floor(random() * 3);
+    return pick === 0 ? tooManyRequests() : pick === 1 ? internalError('injected fault') : serviceUnavailable();
+  }
+
+  function delay(ms: number, res: ServerResponse): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      res.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const q = url.searchParams;
+    const r = route(url.pathname);
+    count(verbAndResource(r, q));
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      sendStatus(res, unauthorized());
+      return;
+    }
+    if (req.method !== 'GET') {
+      sendStatus(res, methodNotAllowed(req.method ?? ''));
+      return;
+    }
+    const streamFaults = r?.kind === 'log' ? cluster.faults.forStream(r.namespace, r.name, q.get('container') ?? '') : cluster.faults.global;
+    if (streamFaults.slowMs !== undefined && streamFaults.slowMs > 0) {
+      await delay(streamFaults.slowMs, res);
+      if (res.destroyed) return;
+    }
+    const injected = injectedError(streamFaults.errorRate);
+    if (injected !== undefined) {
+      sendStatus(res, injected);
+      return;
+    }
+    if (r === undefined) {
+      sendStatus(res, pathNotFound());
+      return;
+    }
+    switch (r.kind) {
+      case 'version': sendJson(res, 200, VERSION); return;
+      case 'api': sendJson(res, 200, API_VERSIONS); return;
+      case 'apis': sendJson(res, 200, API_GROUPS); return;
+      case 'apiv1': sendJson(res, 200, CORE_RESOURCES); return;
+      case 'health':
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+        return;
+      case 'pods':
+        if (parseBool(q.get('watch')) === true) watchPods(res, r.namespace, q);
+        else listPods(res, r.namespace, q);
+        return;
+      case 'pod': {
+        const pod = cluster.getPod(r.namespace, r.name);
+        if (pod === undefined) sendStatus(res, podNotFound(r.name));
+        else sendJson(res, 200, withKind(pod));
+        return;
+      }
+      case 'log':
+        await podLog(res, r.namespace, r.name, q);
+        return;
+    }
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendStatus(res, err instanceof RequestError ? err.status : internalError(err instanceof Error ? err.message : String(err)));
+    });
+  };
+  const server: Server = opts.tls === undefined
+    ? createHttpServer(listener)
+    : createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, listener);
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  return {
+    url,
+    stats: () => ({ requests: { ...requests }, openStreams, opensTotal }),
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
