@@ -365,3 +365,31 @@ test('config check: errors are one line on stderr, exit 2', async () => {
   assert.match(err, new RegExp(`^tailer: config error: ${bad}: since: invalid duration "soon".*\n$`));
   assert.equal((await check([bad, 'extra'])).code, 2);
 });
+
+test('name lists and shards, from flags, env and file', () => {
+  const c = parseConfig(['--include-pods', 'web,/^api-\\d+$/', '--exclude-containers=istio-proxy', '--shard', '1/3'], {});
+  assert.ok(c.includePods?.test('web') && c.includePods.test('api-12'));
+  assert.equal(c.includePods?.test('db'), false);
+  assert.equal(c.excludeContainers?.test('istio-proxy'), true);
+  assert.equal(c.excludePods, undefined);
+  assert.deepEqual(c.shard, { index: 1, count: 3 });
+  assert.equal(parseConfig([], { TAILER_INCLUDE_CONTAINERS: 'app,/side/' }).includeContainers?.test('sidecar'), true);
+  const f = parseConfig(['--config', yamlFile('exclude-pods: [debug, "/^tmp-/"]\nshard: 0/2\n')], {});
+  assert.equal(f.excludePods?.test('tmp-1'), true);
+  assert.equal(f.excludePods?.source, 'debug,/^tmp-/');
+  assert.deepEqual(f.shard, { index: 0, count: 2 });
+  assert.match(configError(['--shard', '3/3']), /^config error: --shard: invalid shard "3\/3": use INDEX\/COUNT/);
+  assert.match(configError(['--include-pods', '/(/']), /^config error: --include-pods: invalid regular expression/);
+  const bad = yamlFile('include-pods: {a: 1}\n');
+  assert.match(configError(['--config', bad]), /include-pods: expected names and \/regex\/ items.*got a mapping$/);
+});
+
+test('config check shows name lists and shards as written', async () => {
+  const { code, out } = await check(['--include-pods', 'web,/^api-/', '--shard', '2/4']);
+  assert.equal(code, 0);
+  assert.match(out, /include-pods: web,\/\^api-\/ # from --include-pods/);
+  assert.match(out, /shard: 2\/4 # from --shard/);
+  const again = parseConfig(['--config', yamlFile(out)], {});
+  assert.equal(again.includePods?.source, 'web,/^api-/');
+  assert.deepEqual(again.shard, { index: 2, count: 4 });
+});

@@ -4,7 +4,7 @@ import { LOG_FORMATS, LOG_LEVELS } from '../observe/log.ts';
 import { flag, list, pairs, single, switchOf } from './spec.ts';
 import type { OptionSpec, ValueOf } from './spec.ts';
 import {
-  autoBoolean, byteSize, duration, integer, labelMapping, listenAddress, lokiLabel, lokiUrl, namespaceName, oneOf, text,
+  autoBoolean, byteSize, duration, integer, labelMapping, listenAddress, lokiLabel, lokiUrl, nameList, namespaceName, oneOf, shard, text,
 } from './values.ts';
 
 const path = text('PATH', 'a path');
@@ -39,6 +39,23 @@ export const OPTIONS = {
   'field-selector': single(text('SEL', 'a field selector'), {
     section: 'Selection',
     help: 'field selector of the pods, e.g. status.phase=Running',
+  }),
+  'include-pods': single(nameList, {
+    section: 'Selection',
+    help: 'follow only pods with these names: comma-separated names and /regex/ items, e.g. web,/^api-/',
+  }),
+  'exclude-pods': single(nameList, { section: 'Selection', help: 'skip pods with these names (names and /regex/ items)' }),
+  'include-containers': single(nameList, {
+    section: 'Selection',
+    help: 'follow only containers with these names (names and /regex/ items)',
+  }),
+  'exclude-containers': single(nameList, {
+    section: 'Selection',
+    help: 'skip containers with these names (names and /regex/ items), e.g. istio-proxy,/^linkerd-/',
+  }),
+  shard: single(shard, {
+    section: 'Selection',
+    help: 'follow only shard INDEX of COUNT (0-based), split by a stable hash of the pod UID, e.g. 0/3',
   }),
   'node-name': single(text('NAME', 'a node name'), {
     section: 'Selection',

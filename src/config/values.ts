@@ -1,6 +1,8 @@
 // Value types of configuration options: how one value is read from text (flags, environment) and from YAML,
 // and how it is shown back in `config check`. Every parser throws a one-line Error saying what was expected.
 import { parseListen } from '../observe/http.ts';
+import { parseNameList, parseShard } from '../selection.ts';
+import type { NameMatcher, Shard } from '../selection.ts';
 import { maskString } from '../observe/log.ts';
 import { formatByteSize, formatDuration, parseByteSize, parseDuration } from '../time/duration.ts';
 
@@ -245,3 +247,19 @@ function parseListenAddress(t: string): string {
   }
   return t.trim();
 }
+
+/** Names and `/regex/` items, comma-separated; in YAML also a list of them. */
+export const nameList: ValueType<NameMatcher> = {
+  meta: 'LIST',
+  fromText: parseNameList,
+  fromYaml(value) {
+    if (typeof value === 'string') return parseNameList(value);
+    if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) {
+      return parseNameList(value.join(','));
+    }
+    throw new Error(`expected names and /regex/ items, like web,/^api-/ or [web, /^api-/], ${describeYaml(value)}`);
+  },
+  show: (matcher) => matcher.source,
+};
+
+export const shard: ValueType<Shard> = textType('i/N', 'INDEX/COUNT like 0/3', parseShard, (s) => `${s.index}/${s.count}`);
