@@ -393,3 +393,14 @@ test('config check shows name lists and shards as written', async () => {
   assert.equal(again.includePods?.source, 'web,/^api-/');
   assert.deepEqual(again.shard, { index: 2, count: 4 });
 });
+
+test('--sim-scenario takes only known scenarios', () => {
+  assert.equal(parseConfig(['--sim-scenario', 'churn'], {}).simScenario, 'churn');
+  assert.match(configError(['--sim-scenario', 'nope']), /^config error: --sim-scenario: expected one of none, steady, .*got "nope"$/);
+});
+
+test('config check --help prints the help', async () => {
+  const { code, out } = await check(['--help']);
+  assert.equal(code, 0);
+  assert.equal(out, helpText());
+});

@@ -2,6 +2,7 @@
 // that is not a default annotated with where it came from. The output is itself a valid config file.
 import { Document, isScalar, isPair } from 'yaml';
 import { ConfigError } from './errors.ts';
+import { helpText } from './help.ts';
 import { OPTION_NAMES, camelCase, optionSpec } from './options.ts';
 import type { OptionName } from './options.ts';
 import { describeOrigin, resolveConfig } from './resolve.ts';
@@ -63,6 +64,6 @@ export async function configCheckCommand(
     io.stderr.write(`tailer: ${err.message}\n`);
     return 2;
   }
-  io.stdout.write(renderEffective(resolved));
+  io.stdout.write(resolved.config.help ? helpText() : renderEffective(resolved));
   return 0;
 }

@@ -1,6 +1,7 @@
 // Every option of `tailer`, in help order. This table drives flag parsing, TAILER_* variables, config file keys,
 // --help and `config check`; the typed Config is derived from it.
 import { LOG_FORMATS, LOG_LEVELS } from '../observe/log.ts';
+import { SCENARIOS } from '../sim/scenarios.ts';
 import { flag, list, pairs, single, switchOf } from './spec.ts';
 import type { OptionSpec, ValueOf } from './spec.ts';
 import {
@@ -17,7 +18,7 @@ export const OPTIONS = {
   }),
   context: single(text('NAME', 'a context name'), { section: 'Cluster', help: 'kubeconfig context (default: its current context)' }),
   sim: flag({ section: 'Cluster', help: 'use the built-in simulated cluster even when a kubeconfig is found' }),
-  'sim-scenario': single(text('NAME', 'a scenario name'), {
+  'sim-scenario': single(oneOf(SCENARIOS), {
     section: 'Cluster',
     help: 'scenario of the simulated cluster (used with --sim, or when no kubeconfig is found)',
     default: 'steady',
