@@ -6,6 +6,7 @@ import { ConfigError, FieldError } from './errors.ts';
 import { OPTION_NAMES, camelCase, optionSpec } from './options.ts';
 import type { OptionName, OptionValues } from './options.ts';
 import { parseArgv, readConfigFile, readEnv } from './sources.ts';
+import type { EnvValue, FileValue } from './sources.ts';
 
 /** Where an option's effective value came from. */
 export type Origin =
@@ -86,10 +87,10 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv, o
   }
   // --help and --version must work whatever the environment and config file hold.
   const bare = flags.has('help') || flags.has('version');
-  const envValues = bare ? new Map() : readEnv(env);
+  const envValues = bare ? new Map<OptionName, EnvValue>() : readEnv(env);
   const configFlag = flags.get('config');
   const configFile = positionals[0] ?? configFlag?.values.at(-1) ?? envValues.get('config')?.text;
-  const fileValues = bare || configFile === undefined ? new Map() : readConfigFile(configFile);
+  const fileValues = bare || configFile === undefined ? new Map<OptionName, FileValue>() : readConfigFile(configFile);
 
   const values: Record<string, unknown> = {};
   const origins = {} as Record<OptionName, Origin>;
@@ -119,7 +120,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv, o
   if (positionals.length > 0) origins.config = { kind: 'flag', spelt: 'config check FILE' };
   values.config = configFile;
   const parsed = values as OptionValues;
-  if (bare) return { config: { ...parsed, positionsFile: join(parsed.dataDir, 'positions.json'), selfPod: undefined }, origins };
+  if (bare) return { config: { ...parsed, positionsFile: positionsFileOf(parsed), selfPod: undefined }, origins };
   return derive(parsed, origins, env);
 }
 
@@ -164,19 +165,19 @@ function derive(v: OptionValues, origins: Record<OptionName, Origin>, env: NodeJ
     outputFile = '-';
     origins2['output-file'] = { kind: 'derived', from: 'no --loki-url' };
   }
-  let positionsFile = v.positionsFile;
-  if (positionsFile === undefined) {
-    positionsFile = join(v.dataDir, 'positions.json');
-    origins2['positions-file'] = { kind: 'derived', from: '--data-dir' };
-  }
+  if (v.positionsFile === undefined) origins2['positions-file'] = { kind: 'derived', from: '--data-dir' };
   const config: Config = {
     ...v,
     namespace: selfPod === undefined ? v.namespace : [selfPod.namespace],
     outputFile,
-    positionsFile,
+    positionsFile: positionsFileOf(v),
     selfPod,
   };
   return { config, origins: origins2 };
+}
+
+function positionsFileOf(v: OptionValues): string {
+  return v.positionsFile ?? join(v.dataDir, 'positions.json');
 }
 
 /** Secret and CA files are only checked, never read here: their contents must not reach any message. */
