@@ -498,6 +498,34 @@ test('Dockerfile: multi-stage node:24-slim, non-root, data volume, env, entrypoi
   for (const heavy of ['node_modules', '.git', '**/*.test.ts']) assert.ok(ignored.includes(heavy), `.dockerignore should exclude ${heavy}`);
 });
 
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+test('the image has what src/ imports: no test files, no dev dependencies', () => {
+  const pkg = obj(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')), 'package.json');
+  const deps = new Set(Object.keys(obj(pkg.dependencies, 'dependencies')));
+  const files = sourceFiles(join(ROOT, 'src'));
+  assert.ok(files.length > 0);
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    const specs = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? m[2]);
+    for (const spec of specs) {
+      const at = `${file.slice(ROOT.length + 1)} imports ${spec}`;
+      if (spec.startsWith('.')) {
+        const target = resolve(dirname(file), spec);
+        assert.ok(target.startsWith(join(ROOT, 'src') + '/') || target.startsWith(join(ROOT, 'proto') + '/'), `${at}: outside the copied src/ and proto/`);
+        assert.ok(!target.endsWith('.test.ts'), `${at}: test files are not in the image`);
+      } else if (!spec.startsWith('node:')) {
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+        assert.ok(deps.has(name), `${at}: not a production dependency (the image runs npm ci --omit=dev)`);
+      }
+    }
+  }
+});
+
 test('Dockerfile HEALTHCHECK probes /healthz on the port of TAILER_HTTP_LISTEN, and fails when nothing answers', async () => {
   const check = finalStage().find((i) => i.op === 'HEALTHCHECK');
   assert.ok(check, 'HEALTHCHECK is missing');
