@@ -1,0 +1,119 @@
+// Encode + compress throughput of Loki push bodies: the hand-rolled protobuf writer the sink uses against
+// protobufjs' reflection encoder, both followed by snappy, for 100-byte and 1 KiB lines.
+// Run: node bench/encode.bench.ts [--seconds 2]
+import { compress } from 'snappyjs';
+import type { LogEntry } from '../src/pipeline/entry.ts';
+import { encodePushJson, encodePushRequest } from '../src/sinks/loki/encode.ts';
+import { StreamLabeler } from '../src/sinks/loki/labels.ts';
+import { MetadataCache, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
+import { pushRequestType } from '../src/sinks/loki/schema.ts';
+import { makeEntries, makeTarget } from '../test/loki-fixtures.ts';
+
+const secondsArg = process.argv.indexOf('--seconds');
+const SECONDS = secondsArg === -1 ? 2 : Number(process.argv[secondsArg + 1]);
+
+function reflectionEncode(streams: readonly PlannedStream[]): Uint8Array {
+  const type = pushRequestType();
+  return type
+    .encode({
+      streams: streams.map((stream) => ({
+        labels: stream.labels,
+        entries: stream.entries.map((entry) => ({
+          timestamp: { seconds: entry.ts.sec, nanos: entry.ts.nsec },
+          line: entry.line,
+          structuredMetadata: entry.metadata.map(([name, value]) => ({ name, value })),
+        })),
+      })),
+    })
+    .finish();
+}
+
+/** Log-like text of `size` bytes: a timestamp-ish prefix, varying numbers, repeated words (as real logs are). */
+function lineOf(i: number, size: number): string {
+  const words = ['GET', '/api/v1/orders', 'status=200', 'user=', 'latency_ms=', 'trace_id=', 'msg="request served"'];
+  let line = `level=info i=${i} `;
+  for (let w = 0; line.length < size; w++) line += `${words[(i + w) % words.length]}${(i * 7919 + w) % 10_007} `;
+  return line.slice(0, size);
+}
+
+/** 1 MiB requests (the default batch) over 20 containers. */
+function requestsOf(lineBytes: number): PushPlan[] {
+  const count = Math.ceil((8 * 1024 * 1024) / lineBytes);
+  const targets = Array.from({ length: 20 }, (_, t) => makeTarget({ container: `c${t}`, podUid: `uid-${t}` }));
+  const entries: LogEntry[] = [];
+  const perTarget = Math.ceil(count / targets.length);
+  for (let t = 0; t < targets.length; t++) {
+    entries.push(...makeEntries(targets[t], perTarget, { line: (i) => lineOf(i + t, lineBytes) }));
+  }
+  // Interleave targets as a multiplexed pipeline would deliver them.
+  entries.sort((a, b) => a.ts.nsec - b.ts.nsec);
+  return planRequests(entries, new StreamLabeler({}, () => undefined), new MetadataCache(), {
+    batchBytes: 1024 * 1024,
+    maxLineBytes: 256_000,
+    lineTooLong: 'truncate',
+  });
+}
+
+interface Row {
+  line: string;
+  encoder: string;
+  linesPerSec: number;
+  mbPerSec: number;
+  ratio: number;
+}
+
+function measure(encoder: string, lineBytes: number, plans: PushPlan[], encode: (plan: PushPlan) => Uint8Array): Row {
+  let lines = 0;
+  let bytes = 0;
+  let raw = 0;
+  let packed = 0;
+  for (const plan of plans.slice(0, 2)) encode(plan); // warm up
+  const started = process.hrtime.bigint();
+  const budget = BigInt(Math.round(SECONDS * 1e9));
+  let elapsed = 0n;
+  for (let i = 0; elapsed < budget; i++) {
+    const plan = plans[i % plans.length];
+    const body = encode(plan);
+    lines += plan.entries;
+    bytes += plan.bytes;
+    packed += body.length;
+    raw += plan.bytes;
+    elapsed = process.hrtime.bigint() - started;
+  }
+  const seconds = Number(elapsed) / 1e9;
+  return {
+    line: `${lineBytes} B`,
+    encoder,
+    linesPerSec: lines / seconds,
+    mbPerSec: bytes / seconds / 1e6,
+    ratio: raw / packed,
+  };
+}
+
+const rows: Row[] = [];
+for (const lineBytes of [100, 1024]) {
+  const plans = requestsOf(lineBytes);
+  rows.push(measure('hand-rolled + snappy (sink)', lineBytes, plans, (plan) => compress(encodePushRequest(plan.streams))));
+  rows.push(measure('reflection + snappy', lineBytes, plans, (plan) => compress(reflectionEncode(plan.streams))));
+  rows.push(measure('hand-rolled protobuf only', lineBytes, plans, (plan) => encodePushRequest(plan.streams)));
+  rows.push(measure('reflection protobuf only', lineBytes, plans, (plan) => reflectionEncode(plan.streams)));
+  const bodies = plans.map((plan) => encodePushRequest(plan.streams));
+  rows.push(measure('snappy only', lineBytes, plans, (plan) => compress(bodies[plans.indexOf(plan)])));
+  rows.push(measure('JSON (no compression)', lineBytes, plans, (plan) => Buffer.from(encodePushJson(plan.streams))));
+}
+
+const header = ['line', 'encoder', 'lines/s', 'MB/s of text', 'text/body'];
+const table = rows.map((row) => [
+  row.line,
+  row.encoder,
+  Math.round(row.linesPerSec).toLocaleString('en-US'),
+  row.mbPerSec.toFixed(1),
+  row.ratio.toFixed(2),
+]);
+const widths = header.map((title, i) => Math.max(title.length, ...table.map((cells) => cells[i].length)));
+const format = (cells: string[]): string =>
+  `| ${cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
+console.log(`Loki push body encoding, ${SECONDS} s per row, 1 MiB requests, node ${process.version}`);
+console.log(format(header));
+console.log(`|${widths.map((width, i) => (i < 2 ? `${'-'.repeat(width + 1)}-` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
+for (const cells of table) console.log(format(cells));
