@@ -47,9 +47,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       else res.destroy();
     });
   });
-  // Probes and scrapers keep connections alive; close() must not wait for them.
-  server.keepAliveTimeout = 5_000;
-
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
@@ -71,6 +68,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
+        // Probes and scrapers keep idle connections open; shutdown must not wait for them.
         server.closeAllConnections();
       }),
   };

@@ -159,13 +159,13 @@ export class Metrics {
       registers,
     });
     this.positionsSaved = new Counter({ name: 'tailer_positions_saved_total', help: 'Positions file saves.', registers });
-    const metrics = this;
     this.positionsAge = new Gauge({
       name: 'tailer_positions_age_seconds',
       help: 'Seconds since the positions file was last saved (0 before the first save).',
       registers,
-      collect() {
-        if (metrics.#positionsSavedAt !== undefined) this.set((metrics.#now() - metrics.#positionsSavedAt) / 1000);
+      // Computed at scrape time, so the age grows while saving is stuck.
+      collect: () => {
+        if (this.#positionsSavedAt !== undefined) this.positionsAge.set((this.#now() - this.#positionsSavedAt) / 1000);
       },
     });
     this.buildInfo = new Gauge({ name: 'tailer_build_info', help: 'Always 1; the version as a label.', labelNames: ['version'], registers });
