@@ -89,6 +89,21 @@ test('resume after save and load is the resume of the cursor that saw every ackn
   assert.equal(start.cursor.total, batch.length);
 });
 
+test('entries of several targets interleaved in one batch advance each target\'s own cursor', async (t) => {
+  const dir = await tempDir(t);
+  const p = await Positions.load(join(dir, 'positions.json'), { retentionMs: HOUR });
+  const [a, b] = [target('uid-a'), target('uid-b')];
+  // The same instance fields on purpose: only the target tells the entries apart.
+  const la = lines(a, 'c1', 0, 100, 6, 'a');
+  const lb = lines(b, 'c1', 0, 300, 6, 'b');
+  p.acknowledge(la.flatMap((e, i) => [e, lb[i]]));
+  for (const [key, own] of [[a.key, la], [b.key, lb]] as const) {
+    const reference = new Cursor(0);
+    for (const e of own) reference.record(e.ts, e.line);
+    assert.deepEqual(p.startOf(key)?.cursor.toJSON(), reference.toJSON());
+  }
+});
+
 test('startOf hands out a copy: a follower advancing it does not move the acknowledged position', async (t) => {
   const dir = await tempDir(t);
   const p = await Positions.load(join(dir, 'positions.json'), { retentionMs: HOUR });
