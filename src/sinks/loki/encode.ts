@@ -90,7 +90,7 @@ function writeString(out: Buffer, pos: number, key: number, text: string, bytes:
   if (bytes === 0) return pos;
   out[pos++] = key;
   pos = writeVarint(out, pos, bytes);
-  return pos + out.utf8Write(text, pos, bytes);
+  return pos + out.write(text, pos, bytes, 'utf8');
 }
 
 /** The uncompressed protobuf PushRequest, written straight into one buffer of the exact size. */
