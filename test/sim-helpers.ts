@@ -24,3 +24,33 @@ export async function get(sim: Sim, path: string, opts: { token?: string | null 
 export function lines(body: string, timestamps = false): string[] {
   return body.split('\n').filter((l) => l !== '').map((l) => (timestamps ? l.slice(l.indexOf(' ') + 1) : l));
 }
+
+export interface OpenStream {
+  text(): string;
+  /** 'end' on a clean end of body, 'error' when the connection was cut. */
+  done: Promise<'end' | 'error'>;
+  status: number;
+  abort(): void;
+}
+
+/** Opens a streaming GET and collects its body as it arrives. */
+export async function openStream(sim: Sim, path: string): Promise<OpenStream> {
+  const ac = new AbortController();
+  const res = await fetch(sim.url + path, { headers: { authorization: `Bearer ${sim.token}` }, signal: ac.signal });
+  let text = '';
+  const reader = res.body?.getReader();
+  const decoder = new TextDecoder();
+  const done = (async (): Promise<'end' | 'error'> => {
+    if (reader === undefined) return 'end';
+    try {
+      for (;;) {
+        const { value, done: finished } = await reader.read();
+        if (finished) return 'end';
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      return 'error';
+    }
+  })();
+  return { text: () => text, done, status: res.status, abort: () => ac.abort() };
+}

@@ -23,8 +23,10 @@ export class LogFile {
   next: LogFile | undefined;
   /** No new request can read it (rotated, instance evicted or pod deleted). */
   dead = false;
-  /** Open streams positioned in this file. */
+  /** Open streams that will still read this file: positioned in it, or (1.29+ behaviour) in an earlier one. */
   holders = 0;
+  /** Of those, the ones that continue into the next file at rotation. */
+  continuers = 0;
   finalized = false;
 }
 
@@ -70,6 +72,8 @@ export class InstanceLog {
     old.rotated = true;
     old.dead = true;
     old.next = fresh;
+    fresh.holders = old.continuers;
+    fresh.continuers = old.continuers;
     this.#current = fresh;
     finalizeIfUnreachable(old);
     this.#notify();
@@ -91,13 +95,27 @@ export class InstanceLog {
     this.#notify();
   }
 
-  hold(file: LogFile): void {
+  /** A stream starts reading `file`; `continues`: it will follow rotations into the next files (1.29+). */
+  hold(file: LogFile, continues: boolean): void {
     file.holders++;
+    if (continues) file.continuers++;
   }
 
-  release(file: LogFile): void {
+  /** A continuing stream has drained rotated `file` and moves on to the next one (which already counts it). */
+  advance(file: LogFile): LogFile | undefined {
     file.holders--;
+    file.continuers--;
     finalizeIfUnreachable(file);
+    return file.next;
+  }
+
+  /** A stream positioned in `file` ends. */
+  release(file: LogFile, continues: boolean): void {
+    for (let f: LogFile | undefined = file; f !== undefined; f = continues ? f.next : undefined) {
+      f.holders--;
+      if (continues) f.continuers--;
+      finalizeIfUnreachable(f);
+    }
   }
 
   /** Calls `fn` on every change (line, rotation, end). Returns the unsubscribe function. */

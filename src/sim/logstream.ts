@@ -41,8 +41,9 @@ export async function streamLog(res: ServerResponse, log: InstanceLog, opts: Log
   after(faults.stallAfterMs, () => { stalled = true; });
   after(faults.resetAfterMs, () => { res.destroy(); });
 
+  const continues = (faults.rotation ?? 'continue') === 'continue';
   let file: LogFile = log.current;
-  log.hold(file);
+  log.hold(file, continues);
   let pos = startIndex(file, opts.tailLines);
   let budget = opts.limitBytes ?? Number.POSITIVE_INFINITY;
   try {
@@ -71,11 +72,9 @@ export async function streamLog(res: ServerResponse, log: InstanceLog, opts: Log
         continue;
       }
       if (!opts.follow) break;
-      if (file.rotated && file.next !== undefined && (faults.rotation ?? 'continue') === 'continue') {
+      if (file.rotated && file.next !== undefined && continues) {
         // 1.29+: the kubelet notices the new file under the same name and reads it from the start.
-        log.release(file);
-        file = file.next;
-        log.hold(file);
+        file = log.advance(file) ?? file;
         pos = 0;
         continue;
       }
@@ -88,7 +87,7 @@ export async function streamLog(res: ServerResponse, log: InstanceLog, opts: Log
     for (const t of timers) clearTimeout(t);
     res.off('drain', wake);
     res.off('close', onClose);
-    log.release(file);
+    log.release(file, continues);
   }
   if (!closed) res.end();
 }

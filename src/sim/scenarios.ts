@@ -222,7 +222,7 @@ export function startScenario(name: ScenarioName, cluster: Cluster, random: Rand
 
   switch (name) {
     case 'steady': {
-      const n = scale.pods ?? 6;
+      const n = scale.pods ?? 8;
       create(range(n).map((i) => (i % 2 === 0 ? webPod('prod', `web-${i / 2}`) : workerPod('staging', `worker-${(i - 1) / 2}`))));
       driver.start(base);
       debugLater('prod', 'web-0');
