@@ -175,6 +175,8 @@ export class Cluster {
   readonly ledger = new Ledger();
   readonly faults = new Faults();
   readonly #pods = new Map<string, SimPod>();
+  /** Namespaces exist once a pod was created in them (plus the ones every cluster has). */
+  readonly #namespaces = new Map<string, Timestamp>([['default', nowTimestamp()], ['kube-system', nowTimestamp()]]);
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #random: Random;
   readonly #backoffMs: number;
@@ -204,6 +206,11 @@ export class Cluster {
     return this.#pods.get(`${namespace}/${name}`);
   }
 
+  /** Namespace names with their creation time, sorted by name. */
+  namespaces(): [string, Timestamp][] {
+    return [...this.#namespaces.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  }
+
   /** All pods in etcd key order (namespace, then name). */
   pods(): SimPod[] {
     return [...this.#pods.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -216,6 +223,7 @@ export class Cluster {
     if (this.#pods.has(key)) throw new Error(`pods "${def.name}" already exists in namespace ${def.namespace}`);
     const pod = new SimPod(def, randomUid(this.#random));
     this.#pods.set(key, pod);
+    if (!this.#namespaces.has(def.namespace)) this.#namespaces.set(def.namespace, nowTimestamp());
     this.#touch(pod, 'ADDED');
     if (pod.nodeName !== '') this.#scheduleStart(pod);
     return pod.last;

@@ -5,13 +5,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Pod, PodList, Status } from '../kube/types.ts';
-import { nowTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
+import { formatSeconds, nowTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { streamLog } from './logstream.ts';
 import type { Cluster } from './model.ts';
 import type { Random } from './random.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type PodPredicate } from './selectors.ts';
 import {
-  badRequest, expired, internalError, invalid, methodNotAllowed, pathNotFound, podNotFound, serviceUnavailable,
+  badRequest, expired, internalError, invalid, methodNotAllowed, namespaceNotFound, pathNotFound, podNotFound, serviceUnavailable,
   tooManyRequests, unauthorized,
 } from './status.ts';
 import { withKind } from './watch.ts';
@@ -46,6 +46,8 @@ export interface ApiServer {
 type Route =
   | { kind: 'version' | 'api' | 'apis' | 'apiv1' | 'health' }
   | { kind: 'pods'; namespace: string | undefined }
+  | { kind: 'namespaces' }
+  | { kind: 'namespace'; name: string }
   | { kind: 'pod' | 'log'; namespace: string; name: string };
 
 const VERSION = {
@@ -65,6 +67,7 @@ const CORE_RESOURCES = {
   resources: [
     { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] },
     { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
   ],
 };
 
@@ -73,6 +76,14 @@ const CONTINUE_TOO_OLD = 'The provided continue parameter is too old to display 
   + 'Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between '
   + 'the time the first chunk was returned and now may show up in the list.';
 
+function namespaceObject(name: string, created: Timestamp): object {
+  return {
+    metadata: { name, creationTimestamp: formatSeconds(created.sec), labels: { 'kubernetes.io/metadata.name': name } },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  };
+}
+
 function route(path: string): Route | undefined {
   if (path === '/version' || path === '/version/') return { kind: 'version' };
   if (path === '/api' || path === '/api/') return { kind: 'api' };
@@ -80,6 +91,9 @@ function route(path: string): Route | undefined {
   if (path === '/api/v1' || path === '/api/v1/') return { kind: 'apiv1' };
   if (path === '/healthz' || path === '/readyz' || path === '/livez') return { kind: 'health' };
   if (path === '/api/v1/pods') return { kind: 'pods', namespace: undefined };
+  if (path === '/api/v1/namespaces') return { kind: 'namespaces' };
+  const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
+  if (ns !== null) return { kind: 'namespace', name: decodeURIComponent(ns[1]) };
   const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(\/log)?)?$/.exec(path);
   if (m === null) return undefined;
   const namespace = decodeURIComponent(m[1]);
@@ -190,6 +204,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'pods': return TRUE_VALUES.includes(q.get('watch') ?? '') ? 'watch pods' : 'list pods';
       case 'pod': return 'get pods';
       case 'log': return 'get pods/log';
+      case 'namespaces': return 'list namespaces';
+      case 'namespace': return 'get namespaces';
       case 'version': return 'get version';
       case 'health': return 'get health';
       default: return 'get discovery';
@@ -342,6 +358,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'log':
         await podLog(res, r.namespace, r.name, q);
         return;
+      case 'namespaces':
+        sendJson(res, 200, {
+          kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: String(cluster.hub.rv) },
+          items: cluster.namespaces().map(([name, created]) => namespaceObject(name, created)),
+        });
+        return;
+      case 'namespace': {
+        const found = cluster.namespaces().find(([name]) => name === r.name);
+        if (found === undefined) sendStatus(res, namespaceNotFound(r.name));
+        else sendJson(res, 200, { kind: 'Namespace', apiVersion: 'v1', ...namespaceObject(found[0], found[1]) });
+        return;
+      }
     }
   }
 

@@ -15,6 +15,9 @@ export const badRequest = (message: string): Status => failure(400, 'BadRequest'
 export const podNotFound = (name: string): Status =>
   failure(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
 
+export const namespaceNotFound = (name: string): Status =>
+  failure(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+
 export const pathNotFound = (): Status =>
   failure(404, 'NotFound', 'the server could not find the requested resource', {});
 
