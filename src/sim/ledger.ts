@@ -17,9 +17,15 @@ export interface LedgerEntry {
 
 export class Ledger {
   readonly #entries: LedgerEntry[] = [];
+  readonly #keep: boolean;
+
+  /** `keep: false` records nothing (long benchmarks that do not verify lines would otherwise grow without bound). */
+  constructor(keep = true) {
+    this.#keep = keep;
+  }
 
   add(entry: LedgerEntry): void {
-    this.#entries.push(entry);
+    if (this.#keep) this.#entries.push(entry);
   }
 
   get size(): number {

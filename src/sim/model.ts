@@ -25,6 +25,8 @@ export interface ClusterOptions {
   historySize?: number;
   /** Automatic rotation size of a container's log file (kubelet containerLogMaxSize). Default 10 MiB. */
   logMaxBytes?: number;
+  /** Keep the ledger of every line (default true); off for long benchmarks that do not verify lines. */
+  keepLedger?: boolean;
   seed?: number;
 }
 
@@ -172,7 +174,7 @@ function terminatedState(i: Instance): ContainerState {
 
 export class Cluster {
   readonly hub: WatchHub;
-  readonly ledger = new Ledger();
+  readonly ledger: Ledger;
   readonly faults = new Faults();
   readonly #pods = new Map<string, SimPod>();
   /** Namespaces exist once a pod was created in them (plus the ones every cluster has). */
@@ -187,6 +189,7 @@ export class Cluster {
 
   constructor(opts: ClusterOptions = {}) {
     this.hub = new WatchHub(opts.historySize ?? 1000);
+    this.ledger = new Ledger(opts.keepLedger ?? true);
     this.#random = seededRandom(opts.seed ?? 1);
     this.#backoffMs = opts.restartBackoffMs ?? 300;
     this.#startDelayMs = opts.startDelayMs ?? 0;

@@ -58,6 +58,8 @@ const FILLER = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do ei
 interface InstanceState {
   seq: number;
   credit: number;
+  /** Lines of a pending burst (one write of many lines, one timestamp). */
+  burst: number;
   lastTs: Timestamp | undefined;
   /** Epoch ms at which the driver makes this instance exit. */
   exitAt: number | undefined;
@@ -145,7 +147,7 @@ class Driver {
         ? { afterMs: 200 + this.#random() * 300, code: 0 }
         : this.#behaviour?.exit?.(pod, c, inst);
       s = {
-        seq: 0, credit: c.kind === 'init' ? 3 : this.#random(), lastTs: undefined,
+        seq: 0, credit: c.kind === 'init' ? 3 : this.#random(), burst: 0, lastTs: undefined,
         exitAt: exit === undefined ? undefined : Date.now() + exit.afterMs, exitCode: exit?.code ?? 0,
       };
       this.#state.set(inst, s);
@@ -168,7 +170,7 @@ class Driver {
         if (c.phase !== 'running' || inst === undefined) continue;
         const s = this.#stateOf(inst, pod, c);
         if (c.kind !== 'init') s.credit += (b.rate(pod, c) * TICK_MS) / 1000;
-        if (c.kind !== 'init' && this.#random() < b.burstChance) s.credit += 20 + Math.floor(this.#random() * 100);
+        if (c.kind !== 'init' && this.#random() < b.burstChance) s.burst += 20 + Math.floor(this.#random() * 100);
         this.#emit(pod, c, inst, s, b);
         if (s.exitAt !== undefined && now >= s.exitAt) this.#cluster.terminate(pod.namespace, pod.name, c.name, s.exitCode);
       }
@@ -178,20 +180,23 @@ class Driver {
   #emit(pod: SimPod, c: SimContainer, inst: Instance, s: InstanceState, b: Behaviour): void {
     let n = Math.floor(s.credit);
     s.credit -= n;
-    // More than a few lines in one tick go out as a burst: one write() of many lines, one timestamp.
-    const shared = n > 5 ? nowTimestamp() : undefined;
     while (n-- > 0) {
       const last = s.lastTs;
-      if (shared === undefined && last !== undefined && this.#random() < b.stderrShare) {
+      if (last !== undefined && this.#random() < b.stderrShare) {
         // stderr and stdout are stamped by two writers: this one lands a few ms before the line above it.
         const skewNs = (1 + Math.floor(this.#random() * 4)) * 1_000_000;
         const ts = last.nsec >= skewNs ? { sec: last.sec, nsec: last.nsec - skewNs } : { sec: last.sec - 1, nsec: last.nsec + 1e9 - skewNs };
         this.#write(pod, c, inst, s, ts, 'stderr');
         continue;
       }
-      const ts = shared ?? nowTimestamp();
+      const ts = nowTimestamp();
       s.lastTs = ts;
       this.#write(pod, c, inst, s, ts, 'stdout');
+    }
+    if (s.burst > 0) {
+      const ts = nowTimestamp();
+      s.lastTs = ts;
+      for (; s.burst > 0; s.burst--) this.#write(pod, c, inst, s, ts, 'stdout');
     }
   }
 }
