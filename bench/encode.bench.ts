@@ -1,5 +1,5 @@
-// Encode + compress throughput of Loki push bodies: the hand-rolled protobuf writer the sink uses against
-// protobufjs' reflection encoder, both followed by snappy, for 100-byte and 1 KiB lines.
+// Encode + compress throughput of Loki push bodies for 100-byte and 1 KiB lines: the hand-rolled protobuf writer
+// the sink uses against protobufjs' reflection encoder, and the sink's snappy compressor against snappyjs.
 // Run: node bench/encode.bench.ts [--seconds 2]
 import { compress } from 'snappyjs';
 import type { LogEntry } from '../src/pipeline/entry.ts';
@@ -7,6 +7,7 @@ import { encodePushJson, encodePushRequest } from '../src/sinks/loki/encode.ts';
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
 import { MetadataCache, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
 import { pushRequestType } from '../src/sinks/loki/schema.ts';
+import { snappyCompress } from '../src/sinks/loki/snappy.ts';
 import { makeEntries, makeTarget } from '../test/loki-fixtures.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
@@ -93,12 +94,14 @@ function measure(encoder: string, lineBytes: number, plans: PushPlan[], encode: 
 const rows: Row[] = [];
 for (const lineBytes of [100, 1024]) {
   const plans = requestsOf(lineBytes);
-  rows.push(measure('hand-rolled + snappy (sink)', lineBytes, plans, (plan) => compress(encodePushRequest(plan.streams))));
-  rows.push(measure('reflection + snappy', lineBytes, plans, (plan) => compress(reflectionEncode(plan.streams))));
+  const bodies = new Map(plans.map((plan) => [plan, encodePushRequest(plan.streams)]));
+  rows.push(measure('hand-rolled + own snappy (sink)', lineBytes, plans, (plan) => snappyCompress(encodePushRequest(plan.streams))));
+  rows.push(measure('hand-rolled + snappyjs', lineBytes, plans, (plan) => compress(encodePushRequest(plan.streams))));
+  rows.push(measure('reflection + snappyjs', lineBytes, plans, (plan) => compress(reflectionEncode(plan.streams))));
   rows.push(measure('hand-rolled protobuf only', lineBytes, plans, (plan) => encodePushRequest(plan.streams)));
   rows.push(measure('reflection protobuf only', lineBytes, plans, (plan) => reflectionEncode(plan.streams)));
-  const bodies = plans.map((plan) => encodePushRequest(plan.streams));
-  rows.push(measure('snappy only', lineBytes, plans, (plan) => compress(bodies[plans.indexOf(plan)])));
+  rows.push(measure('own snappy only', lineBytes, plans, (plan) => snappyCompress(bodies.get(plan) ?? new Uint8Array())));
+  rows.push(measure('snappyjs only', lineBytes, plans, (plan) => compress(bodies.get(plan) ?? new Uint8Array())));
   rows.push(measure('JSON (no compression)', lineBytes, plans, (plan) => Buffer.from(encodePushJson(plan.streams))));
 }
 

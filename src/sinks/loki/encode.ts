@@ -1,12 +1,12 @@
 // Request bodies. Protobuf is written by hand: lengths of nested messages are computed up front (line sizes are
 // already known from planning), then everything goes straight into one buffer of the exact size. The result is
-// byte-identical to protobufjs' reflection encoding of proto/push.proto (encode.test.ts) and faster than both
-// reflection and protobufjs' Writer, whose per-field operation objects dominate with short lines
-// (bench/encode.bench.ts). Snappy is the block format Loki expects, not the framed one.
-import { compress } from 'snappyjs';
+// byte-identical to protobufjs' reflection encoding of proto/push.proto (encode.test.ts) and several times
+// faster than it (bench/encode.bench.ts); protobufjs' Writer was tried too and lost, its per-field operation objects
+// dominating with short lines. Snappy is the block format Loki expects, not the framed one.
 import { toEpochNanosString } from '../../time/timestamp.ts';
 import type { LabelPair } from './labels.ts';
 import type { PlannedEntry, PlannedStream } from './plan.ts';
+import { snappyCompress } from './snappy.ts';
 import { utf8Bytes } from './utf8.ts';
 
 export type PushFormat = 'protobuf' | 'json';
@@ -30,11 +30,12 @@ const KEY_NANOS = 0x10; // Timestamp.nanos = 2
 
 /** Varint size of a non-negative integer below 2^53. */
 function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  let size = 5;
+  for (let rest = Math.floor(value / 0x800000000); rest > 0; rest = Math.floor(rest / 128)) size++;
   return size;
 }
 
@@ -50,47 +51,62 @@ function timestampSize(entry: PlannedEntry): number {
   return (sec === 0 ? 0 : 1 + varintSize(sec)) + (nsec === 0 ? 0 : 1 + varintSize(nsec));
 }
 
-function pairSize(pair: LabelPair): number {
-  return stringFieldSize(utf8Bytes(pair[0])) + stringFieldSize(utf8Bytes(pair[1]));
-}
-
-function entrySize(entry: PlannedEntry, metadataSizes: readonly number[]): number {
-  const ts = timestampSize(entry);
-  let size = 1 + varintSize(ts) + ts + stringFieldSize(entry.bytes);
-  for (const pair of metadataSizes) size += 1 + varintSize(pair) + pair;
-  return size;
-}
-
-/** Sizes of an entry's metadata pairs; entries of a target share one array (MetadataCache), so this is cached. */
-const pairSizeCache = new WeakMap<readonly LabelPair[], number[]>();
-
-function pairSizesOf(metadata: readonly LabelPair[]): number[] {
-  let sizes = pairSizeCache.get(metadata);
-  if (sizes === undefined) {
-    sizes = metadata.map(pairSize);
-    pairSizeCache.set(metadata, sizes);
+function writeVarint(out: Uint8Array, pos: number, value: number): number {
+  // Above 2^31 bit operators would wrap: divide until the rest fits in 31 bits.
+  while (value > 0x7fffffff) {
+    out[pos++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
   }
-  return sizes;
-}
-
-function entrySizeOf(entry: PlannedEntry): number {
-  return entrySize(entry, pairSizesOf(entry.metadata));
-}
-
-function writeVarint(out: Buffer, pos: number, value: number): number {
   while (value >= 0x80) {
     out[pos++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
+    value >>>= 7;
   }
   out[pos++] = value;
   return pos;
 }
 
+/** Short ASCII strings are copied in JS: cheaper than a call into Buffer.write for each of them. */
+const JS_COPY_MAX = 64;
+
 function writeString(out: Buffer, pos: number, key: number, text: string, bytes: number): number {
   if (bytes === 0) return pos;
   out[pos++] = key;
   pos = writeVarint(out, pos, bytes);
+  if (bytes === text.length && bytes <= JS_COPY_MAX) {
+    for (let i = 0; i < bytes; i++) out[pos + i] = text.charCodeAt(i);
+    return pos + bytes;
+  }
   return pos + out.write(text, pos, bytes, 'utf8');
+}
+
+/**
+ * The structuredMetadata fields of an entry, encoded once per metadata array: entries of a target share one
+ * (MetadataCache), so each entry only copies these bytes.
+ */
+const metadataCache = new WeakMap<readonly LabelPair[], Buffer>();
+
+function encodedMetadata(metadata: readonly LabelPair[]): Buffer {
+  let encoded = metadataCache.get(metadata);
+  if (encoded === undefined) {
+    const sizes = metadata.map(([name, value]) => stringFieldSize(utf8Bytes(name)) + stringFieldSize(utf8Bytes(value)));
+    encoded = Buffer.allocUnsafe(sizes.reduce((sum, size) => sum + 1 + varintSize(size) + size, 0));
+    let pos = 0;
+    metadata.forEach(([name, value], i) => {
+      encoded![pos++] = KEY_METADATA;
+      pos = writeVarint(encoded!, pos, sizes[i]);
+      pos = writeString(encoded!, pos, KEY_NAME, name, utf8Bytes(name));
+      pos = writeString(encoded!, pos, KEY_VALUE, value, utf8Bytes(value));
+    });
+    metadataCache.set(metadata, encoded);
+  }
+  return encoded;
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+function entrySize(entry: PlannedEntry, metadata: Buffer): number {
+  const ts = timestampSize(entry);
+  return 1 + varintSize(ts) + ts + stringFieldSize(entry.bytes) + metadata.length;
 }
 
 /** The uncompressed protobuf PushRequest, written straight into one buffer of the exact size. */
@@ -101,8 +117,14 @@ export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array
   for (let s = 0; s < streams.length; s++) {
     labelBytes[s] = utf8Bytes(streams[s].labels);
     let size = stringFieldSize(labelBytes[s]);
+    let lastMetadata: readonly LabelPair[] | undefined;
+    let metadata = EMPTY;
     for (const entry of streams[s].entries) {
-      const entryBytes = entrySizeOf(entry);
+      if (entry.metadata !== lastMetadata) {
+        lastMetadata = entry.metadata;
+        metadata = encodedMetadata(entry.metadata);
+      }
+      const entryBytes = entrySize(entry, metadata);
       size += 1 + varintSize(entryBytes) + entryBytes;
     }
     streamSizes[s] = size;
@@ -114,9 +136,15 @@ export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array
     out[pos++] = KEY_STREAMS;
     pos = writeVarint(out, pos, streamSizes[s]);
     pos = writeString(out, pos, KEY_LABELS, streams[s].labels, labelBytes[s]);
+    let lastMetadata: readonly LabelPair[] | undefined;
+    let metadata = EMPTY;
     for (const entry of streams[s].entries) {
+      if (entry.metadata !== lastMetadata) {
+        lastMetadata = entry.metadata;
+        metadata = encodedMetadata(entry.metadata);
+      }
       out[pos++] = KEY_ENTRIES;
-      pos = writeVarint(out, pos, entrySizeOf(entry));
+      pos = writeVarint(out, pos, entrySize(entry, metadata));
       out[pos++] = KEY_TIMESTAMP;
       pos = writeVarint(out, pos, timestampSize(entry));
       if (entry.ts.sec !== 0) {
@@ -128,14 +156,12 @@ export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array
         pos = writeVarint(out, pos, entry.ts.nsec);
       }
       pos = writeString(out, pos, KEY_LINE, entry.line, entry.bytes);
-      const sizes = pairSizesOf(entry.metadata);
-      for (let j = 0; j < sizes.length; j++) {
-        const [name, value] = entry.metadata[j];
-        out[pos++] = KEY_METADATA;
-        pos = writeVarint(out, pos, sizes[j]);
-        pos = writeString(out, pos, KEY_NAME, name, utf8Bytes(name));
-        pos = writeString(out, pos, KEY_VALUE, value, utf8Bytes(value));
+      if (metadata.length <= JS_COPY_MAX) {
+        for (let i = 0; i < metadata.length; i++) out[pos + i] = metadata[i];
+      } else {
+        metadata.copy(out, pos);
       }
+      pos += metadata.length;
     }
   }
   return out;
@@ -159,5 +185,5 @@ export function encodeBody(streams: readonly PlannedStream[], format: PushFormat
   if (format === 'json') {
     return { body: Buffer.from(encodePushJson(streams), 'utf8'), contentType: 'application/json' };
   }
-  return { body: compress(encodePushRequest(streams)), contentType: 'application/x-protobuf' };
+  return { body: snappyCompress(encodePushRequest(streams)), contentType: 'application/x-protobuf' };
 }
