@@ -215,9 +215,11 @@ export function startScenario(name: ScenarioName, cluster: Cluster, random: Rand
   };
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const base: Behaviour = { rate: () => rate ?? 10, stderrShare: 0.05, burstChance: 0, periodic: [] };
-  const churn = (namespace: string, prefix: string) => () => {
-    const victim = pick(random, cluster.pods().filter((p) => p.namespace === namespace && p.name.startsWith(prefix) && !p.stopping));
-    if (victim !== undefined) cluster.recreatePod(victim.namespace, victim.name, { graceMs: 300 }).catch(() => undefined);
+  /** Recreates one pod; `spareFaulted` leaves alone pods whose streams are faulted (their unsent lines would be lost). */
+  const churn = (namespace: string, prefix: string, graceMs: number, spareFaulted = false) => () => {
+    const victim = pick(random, cluster.pods().filter((p) => p.namespace === namespace && p.name.startsWith(prefix) && !p.stopping
+      && !(spareFaulted && [...p.containers.keys()].some((c) => cluster.faults.hasScopedStreamFault(p.namespace, p.name, c)))));
+    if (victim !== undefined) cluster.recreatePod(victim.namespace, victim.name, { graceMs }).catch(() => undefined);
   };
   const debugLater = (namespace: string, pod: string) => driver.after(3000, () => {
     if (cluster.findPod(namespace, pod)?.started !== true) return;
@@ -235,7 +237,7 @@ export function startScenario(name: ScenarioName, cluster: Cluster, random: Rand
     }
     case 'churn': {
       create(range(scale.pods ?? 6).map((i) => webPod('prod', `web-${i}`)));
-      driver.start({ ...base, periodic: [{ everyMs: 2000, run: churn('prod', 'web-') }] });
+      driver.start({ ...base, periodic: [{ everyMs: 2000, run: churn('prod', 'web-', 300) }] });
       break;
     }
     case 'crashloop': {
@@ -293,7 +295,7 @@ export function startScenario(name: ScenarioName, cluster: Cluster, random: Rand
         stderrShare: 0.1,
         exit: (pod) => (pod.name.startsWith('crash-') ? { afterMs: 300 + random() * 600, code: 1 } : undefined),
         periodic: [
-          { everyMs: 3000, run: churn('chaos', 'web-') },
+          { everyMs: 3000, run: churn('chaos', 'web-', 1000, true) },
           { everyMs: 1500, run: rotateSafely },
         ],
       });
