@@ -8,6 +8,7 @@
 // POST /receiver/mode {mode, requests?, forMs?, share?, retryAfter?}, POST /receiver/down?ms=N, POST /receiver/reset.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -72,6 +73,8 @@ export interface LokiReceiverOptions {
   readonly maxBodyBytes?: number;
   /** Wall clock for age checks, in ms. */
   readonly now?: () => number;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface RequestRecord {
@@ -515,7 +518,7 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     response.writeHead(404).end('not found\n');
   }
 
-  const server: Server = createServer((request, response) => {
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://receiver');
     let handled: Promise<void>;
     if (url.pathname === '/loki/api/v1/push' && request.method === 'POST') handled = handlePush(request, response);
@@ -525,7 +528,9 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     handled.catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500).end(`receiver error: ${String(error)}\n`);
     });
-  });
+  };
+  const server: Server | TlsServer =
+    options.tls === undefined ? createServer(handler) : createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler);
   server.keepAliveTimeout = 60_000;
 
   server.listen(options.port ?? 0, host);
@@ -541,7 +546,7 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
   }
 
   const receiver: LokiReceiver = {
-    url: `http://${host}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${port}`,
     port,
     streams: () => new Map([...stored].map(([selector, stream]) => [selector, [...stream.entries]])),
     entries: () => [...arrivals],

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { LogEntry } from '../src/pipeline/entry.ts';
 import { LokiSink, type LokiSinkHooks, type LokiSinkOptions } from '../src/sinks/loki/sink.ts';
+import { generateTls } from '../src/sim/tls.ts';
 import { makeEntries, makeTarget } from './loki-fixtures.ts';
 import { startLokiReceiver, type LokiReceiver, type LokiReceiverOptions } from './loki-receiver.ts';
 
@@ -230,4 +231,25 @@ test('probe: any HTTP answer from {base}/ready means reachable', async () => {
   const down = await sink.probe(500);
   assert.equal(down.reachable, false);
   assert.ok(down.error !== undefined && down.error.length > 0);
+});
+
+test('TLS: the CA option verifies the server; without it the certificate is refused unless verification is off', async () => {
+  const tls = await generateTls();
+  const receiver = await startLokiReceiver({ tls: { key: tls.key, cert: tls.cert } });
+  const sinks = [
+    new LokiSink({ url: receiver.url, caPem: tls.caCert }),
+    new LokiSink({ url: receiver.url, timeoutMs: 2000 }),
+    new LokiSink({ url: receiver.url, insecureSkipVerify: true }),
+  ];
+  cleanups.push(async () => {
+    for (const sink of sinks) await sink.close(100);
+    await receiver.close();
+  });
+  const [verified, refused, unverified] = await Promise.all(sinks.map((sink) => sink.probe()));
+  assert.deepEqual(verified, { reachable: true, status: 200 });
+  assert.equal(refused.reachable, false);
+  assert.match(refused.error ?? '', /certificate/i);
+  assert.equal(unverified.reachable, true);
+  await sinks[0].write(makeEntries(makeTarget(), 3));
+  assert.equal(receiver.stats().entries, 3);
 });
