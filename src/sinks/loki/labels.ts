@@ -62,7 +62,8 @@ export function checkStaticLabels(staticLabels: Readonly<Record<string, string>>
   const count = Object.keys(staticLabels).length;
   if (count > room) {
     throw new Error(
-      `too many static Loki labels (${count}): Loki allows ${MAX_LABEL_NAMES} per stream, so at most ${room} besides the built-in ones`,
+      `too many static Loki labels (${count}): Loki allows ${MAX_LABEL_NAMES} per stream, ` +
+        `so at most ${room} besides the built-in ones`,
     );
   }
 }

@@ -68,5 +68,6 @@ test("Loki's 400 texts give the reason, the ignored count and the stream", () =>
   ];
   for (const [text, reason] of cases) assert.equal(parseRejection(400, text).reason, reason, text);
   assert.equal(parseRejection(403, 'forbidden').reason, 'http_403');
+  assert.equal(parseRejection(400, `stream '{a="x\\"y", b="2"}' has label value too long`).stream, '{a="x\\"y", b="2"}');
   assert.equal(parseRejection(400, 'nothing').ignored, undefined);
 });

@@ -28,7 +28,12 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
  * and the wait is drawn from the upper half of the ceiling (never below `minMs`), so retries of many senders
  * spread out without ever hammering.
  */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 52));
   return Math.max(minMs, Math.round(ceiling / 2 + random() * (ceiling / 2)));
 }
@@ -76,13 +81,16 @@ const REASONS: readonly (readonly [RegExp, string])[] = [
   [/stream_limit|maximum active stream limit/i, 'stream_limit'],
 ];
 
+const PAIR = String.raw`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"`;
+const SELECTOR = new RegExp(String.raw`\{${PAIR}(?:,\s*${PAIR})*\}`);
+
 export function parseRejection(status: number, body: string): Rejection {
   const reason = REASONS.find(([pattern]) => pattern.test(body))?.[1] ?? `http_${status}`;
   const counts = /total ignored:\s*(\d+)\s+out of\s+(\d+)/i.exec(body);
-  const stream = /(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(?:,\s*[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})/.exec(body);
+  const stream = SELECTOR.exec(body);
   return {
     reason,
     ...(counts === null ? {} : { ignored: Number(counts[1]), total: Number(counts[2]) }),
-    ...(stream === null ? {} : { stream: stream[1] }),
+    ...(stream === null ? {} : { stream: stream[0] }),
   };
 }

@@ -111,13 +111,20 @@ export class LokiSink implements Sink {
       throw new Error(`Loki max line bytes must be at least ${MIN_MAX_LINE_BYTES}, got ${this.#maxLineBytes}`);
     }
     this.#lineTooLong = options.lineTooLong ?? 'truncate';
+    if (this.#lineTooLong !== 'truncate' && this.#lineTooLong !== 'split') {
+      throw new Error(`Loki line-too-long must be truncate or split, got ${String(this.#lineTooLong)}`);
+    }
     this.#minBackoffMs = positive(options.minBackoffMs, DEFAULT_MIN_BACKOFF_MS, 'min back-off');
-    this.#maxBackoffMs = Math.max(this.#minBackoffMs, positive(options.maxBackoffMs, DEFAULT_MAX_BACKOFF_MS, 'max back-off'));
+    const maxBackoffMs = positive(options.maxBackoffMs, DEFAULT_MAX_BACKOFF_MS, 'max back-off');
+    this.#maxBackoffMs = Math.max(this.#minBackoffMs, maxBackoffMs);
     checkStaticLabels(options.staticLabels ?? {});
-    this.#labeler = new StreamLabeler(
-      { ...(options.staticLabels ? { staticLabels: options.staticLabels } : {}), ...(options.labelMap ? { labelMap: options.labelMap } : {}) },
-      (target, omitted) =>
-        this.#log('warn', 'Loki allows 15 labels per stream: mapped pod labels left out', { url: this.#endpoint.display, target: target.key, omitted }),
+    const labelOptions = { staticLabels: options.staticLabels, labelMap: options.labelMap };
+    this.#labeler = new StreamLabeler(labelOptions, (target, omitted) =>
+      this.#log('warn', 'Loki allows 15 labels per stream: mapped pod labels left out', {
+        url: this.#endpoint.display,
+        target: target.key,
+        omitted,
+      }),
     );
     this.#transport = new LokiTransport(this.#endpoint, {
       timeoutMs: positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeout'),
@@ -144,7 +151,10 @@ export class LokiSink implements Sink {
     ]);
     timer.abort();
     if (!drained) {
-      this.#log('warn', 'closing the Loki sink with a batch not yet delivered', { url: this.#endpoint.display, timeoutMs });
+      this.#log('warn', 'closing the Loki sink with a batch not yet delivered', {
+        url: this.#endpoint.display,
+        timeoutMs,
+      });
       this.#abort.abort();
       await this.#queue;
     }
@@ -168,7 +178,7 @@ export class LokiSink implements Sink {
         if (plan.entries > 1) {
           pending.unshift(...halvePlan(plan));
         } else {
-          this.#drop(plan, plan.entries, plan.bytes, 'batch_too_large', 'Loki answered 413 to a single entry: dropped', {});
+          this.#drop(plan, plan.entries, plan.bytes, 'batch_too_large', 'Loki answered 413 to a single entry: dropped');
         }
       }
     } catch (error) {
@@ -191,7 +201,10 @@ export class LokiSink implements Sink {
         const verdict = verdictOf(outcome.status);
         if (verdict === 'sent') {
           this.#hooks.sent?.(plan.entries, plan.bytes);
-          if (attempt > 0) this.#log('info', 'Loki push succeeded after retries', { url: this.#endpoint.display, attempts: attempt + 1 });
+          if (attempt > 0) {
+            const fields = { url: this.#endpoint.display, attempts: attempt + 1 };
+            this.#log('info', 'Loki push succeeded after retries', fields);
+          }
           return 'sent';
         }
         if (verdict === 'drop') {
@@ -232,7 +245,7 @@ export class LokiSink implements Sink {
     });
   }
 
-  #drop(plan: PushPlan, entries: number, bytes: number, reason: string, msg: string, fields: Record<string, unknown>): void {
+  #drop(plan: PushPlan, entries: number, bytes: number, reason: string, msg: string, fields = {}): void {
     if (entries > 0) this.#hooks.dropped?.(entries, bytes, reason);
     this.#log('error', msg, { url: this.#endpoint.display, reason, entries, stream: firstStream(plan), ...fields });
   }
