@@ -37,7 +37,9 @@ interface TargetUpdate {
 
 /** Every line of every selected container, each once, until `stop$` emits (then the followers stop reading). */
 export function tail(opts: TailOptions, deps: TailDeps, stop$: Observable<unknown>): Observable<LogEntry> {
+  // takeUntil twice: on the watch itself (groupBy keeps its source while groups live) and on the merged lines.
   return watchPods(deps.client, opts.watch).pipe(
+    takeUntil(stop$),
     mergeMap(targetUpdates(opts.selection, deps.log)),
     groupBy((u) => u.target.key, { duration: (group) => group.pipe(filter((u) => u.pod === undefined)) }),
     mergeMap((group) => followGroup(group, opts.follow, deps)),

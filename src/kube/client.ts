@@ -165,8 +165,9 @@ export class KubeClient {
     }
   }
 
+  /** Ends every request still open (streams included) and the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher?.close().catch(() => undefined);
+    await this.dispatcher?.destroy().catch(() => undefined);
   }
 }
 
