@@ -11,7 +11,8 @@ import { FileSink } from './sinks/file.ts';
 import { LokiSink } from './sinks/loki/sink.ts';
 import { readLokiCredentials } from './sinks/loki/credentials.ts';
 import { tail } from './tailer.ts';
-import { targetName } from './kube/follow.ts';
+import { Positions } from './positions.ts';
+import { Progress } from './observe/progress.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
@@ -44,7 +45,7 @@ async function connect(cfg: Config, log: Logger): Promise<Cluster> {
   return { kc, describe: `${sim.url} (simulated, scenario ${cfg.simScenario})`, close: () => sim.close() };
 }
 
-async function openSinks(cfg: Config, metrics: Metrics, log: Logger): Promise<Sink[]> {
+async function openSinks(cfg: Config, metrics: Metrics, log: Logger, progress: Progress): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (cfg.outputFile !== undefined) sinks.push(await FileSink.open(cfg.outputFile, cfg.outputFormat));
   if (cfg.lokiUrl.length > 0) {
@@ -81,6 +82,7 @@ async function openSinks(cfg: Config, metrics: Metrics, log: Logger): Promise<Si
               metrics.sinkBytesSent.inc({ sink: name }, bytes);
             },
             dropped: (n, bytes, reason) => {
+              progress.error();
               metrics.droppedLines.inc({ sink: name, reason }, n);
               metrics.droppedBytes.inc({ sink: name, reason }, bytes);
             },
@@ -102,50 +104,49 @@ function selectionOf(cfg: Config): Selection {
     includeContainers: cfg.includeContainers,
     excludeContainers: cfg.excludeContainers,
     shard: cfg.shard,
-    self: cfg.self ? { namespace: process.env.POD_NAMESPACE!, pod: process.env.POD_NAME! } : undefined,
+    self: cfg.selfPod,
   };
 }
 
 function fieldSelectorOf(cfg: Config): string | undefined {
   const parts = [cfg.fieldSelector, cfg.nodeName !== undefined ? `spec.nodeName=${cfg.nodeName}` : undefined];
-  if (cfg.self) parts.push(`metadata.name=${process.env.POD_NAME}`);
+  if (cfg.selfPod !== undefined) parts.push(`metadata.name=${cfg.selfPod.pod}`);
   const joined = parts.filter((p) => p !== undefined && p !== '').join(',');
   return joined === '' ? undefined : joined;
 }
 
 /** Runs until SIGINT/SIGTERM (or `stop`), then flushes; resolves with the exit code. */
 export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<number> {
-  const totals = { targets: 0, following: 0, lines: 0, bytes: 0, errors: 0 };
+  const metrics = new Metrics({ version: VERSION });
+  let progress: Progress | undefined;
   const status = startStatusLine({
     enabled: cfg.status === 'auto' ? undefined : cfg.status,
-    snapshot: () => ({ targetsFollowing: totals.following, targetsTotal: totals.targets, linesRead: totals.lines, bytesRead: totals.bytes, maxLagSeconds: 0, errors: totals.errors }),
+    snapshot: () => progress!.snapshot(),
   });
   const log = createLogger({
     level: cfg.logLevel,
     format: cfg.logFormat === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'logfmt') : cfg.logFormat,
     writeLine: (line) => status.writeAbove(line),
   });
-  const metrics = new Metrics({ version: VERSION });
+  progress = new Progress(metrics, log);
+  const positions = await Positions.load(cfg.positionsFile, { retentionMs: cfg.positionsRetention });
   const cluster = await connect(cfg, log);
   const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
-  const sinks = await openSinks(cfg, metrics, log);
+  const sinks = await openSinks(cfg, metrics, log, progress);
   const credit = new Credit(cfg.maxBufferBytes);
   const opens = new Limiter(cfg.maxConcurrentOpens);
   let listed = false;
   let http: HttpServer | undefined;
-  if (cfg.httpListen !== '') {
-    http = await startHttpServer({
-      listen: cfg.httpListen,
-      metrics,
-      ready: () => ({ ok: listed, reasons: listed ? [] : ['first pod list not done yet'] }),
-    });
+  if (cfg.httpListen !== undefined && cfg.httpListen !== '') {
+    http = await startHttpServer({ listen: cfg.httpListen, metrics, ready: () => readiness(listed, sinks) });
     log.info('Serving /metrics, /healthz and /ready', { url: http.url });
   }
-  const namespaces = cfg.allNamespaces ? [] : cfg.namespace.length > 0 ? cfg.namespace : [cfg.self ? process.env.POD_NAMESPACE! : 'default'];
+  const namespaces = cfg.allNamespaces ? [] : cfg.namespace.length > 0 ? cfg.namespace : [contextNamespace(cluster.kc)];
   log.info('Starting', {
     cluster: cluster.describe,
     namespaces: namespaces.length === 0 ? 'all' : namespaces.join(','),
     outputs: sinks.map((s) => s.name).join(','),
+    positions: `${cfg.positionsFile} (${positions.size} targets)`,
   });
 
   const stop$ = new Subject<void>();
@@ -158,7 +159,9 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   process.once('SIGINT', sigint);
   process.once('SIGTERM', sigterm);
   void stop?.then(() => stop$.next());
-
+  const autosave = positions.startAutosave(cfg.positionsInterval, (err) => log.error(err.message), () => metrics.positionsWritten());
+  const refresher = setInterval(() => progress.refresh(), 5000);
+  refresher.unref();
 
   const entries$ = tail(
     {
@@ -186,34 +189,9 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
       opens,
       credit,
       log,
-      events: {
-        opened: () => {
-          metrics.streamOpens.inc();
-          metrics.openStreams.inc();
-        },
-        closed: (t, reason) => {
-          metrics.openStreams.dec();
-          metrics.reconnects.inc({ reason });
-          log.debug('Refreshing logs', { target: targetName(t), reason });
-        },
-        read: (lines, bytes) => {
-          totals.lines += lines;
-          totals.bytes += bytes;
-          metrics.linesRead.inc(lines);
-          metrics.bytesRead.inc(bytes);
-        },
-        deduplicated: (n) => metrics.linesDeduplicated.inc(n),
-        gap: (_t, reason) => {
-          totals.errors++;
-          metrics.gaps.inc({ reason });
-        },
-        state: (_t, state) => {
-          if (state === 'following') totals.following++;
-        },
-      },
-      onTarget: () => {
-        totals.targets++;
-      },
+      events: progress,
+      startOf: (t) => positions.startOf(t.key),
+      onTarget: (t) => positions.touch(t.key),
     },
     stop$,
   );
@@ -223,7 +201,10 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
       deliver(entries$, { batchBytes: cfg.lokiBatchBytes, batchWaitMs: cfg.lokiBatchWait }, {
         sinks,
         credit,
-        acknowledged: () => metrics.bufferedBytes.set(credit.inFlight),
+        acknowledged: (batch) => {
+          positions.acknowledge(batch);
+          metrics.bufferedBytes.set(credit.inFlight);
+        },
       }),
       { defaultValue: 0 },
     );
@@ -233,12 +214,35 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
+    clearInterval(refresher);
     status.stop();
     await Promise.all(sinks.map((s) => s.close()));
+    await autosave.stop().catch((err: unknown) => {
+      log.error('Positions not saved', { error: err instanceof Error ? err.message : String(err) });
+      code = 1;
+    });
     await http?.close();
     await client.close();
     await cluster.close();
   }
   log.info('Stopped', { exitCode: code });
   return code;
+}
+
+/** Ready once the first pod list is done and every Loki endpoint answers. */
+async function readiness(listed: boolean, sinks: readonly Sink[]): Promise<{ ok: boolean; reasons: string[] }> {
+  const reasons: string[] = [];
+  if (!listed) reasons.push('first pod list not done yet');
+  for (const s of sinks) {
+    if (s instanceof LokiSink) {
+      const probe = await s.probe(2000);
+      if (!probe.reachable) reasons.push(`${s.name} unreachable${probe.error ? `: ${probe.error}` : ''}`);
+    }
+  }
+  return { ok: reasons.length === 0, reasons };
+}
+
+/** Like kubectl: the current context's namespace, else `default`. */
+function contextNamespace(kc: KubeConfig): string {
+  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
