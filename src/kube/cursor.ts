@@ -12,6 +12,8 @@ import { fnv1a32 } from '../hash.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
+/** How many of the last delivered lines' hashes are kept to recognise them in a replay. */
+export const RECENT_LINES = 1024;
 
 export interface CursorOptions {
   /** Seconds below the newest delivered one whose line counts are kept. */
@@ -32,6 +34,11 @@ export interface ResumePoint {
   readonly expectHash: number | undefined;
   /** The newest delivered timestamp: a reply line newer than it cannot be one already delivered. */
   readonly newest: Timestamp | undefined;
+  /**
+   * Hashes (lineHash) of the last `expect.length` of the `skip` lines, in delivery order: the replay is matched
+   * against them, so after a rotation (the file no longer starts with what we delivered) nothing new is skipped.
+   */
+  readonly expect?: readonly number[];
 }
 
 /** The cursor as saved in the positions file. */
@@ -48,6 +55,8 @@ export interface CursorJSON {
   /** The second the last delivered line was counted under. */
   lastSec?: number;
   lastHash?: number;
+  /** `[second, lineHash]` of the last delivered lines inside the window, in delivery order. */
+  recent?: [number, number][];
 }
 
 /** Identifies a delivered line at a resume boundary: its timestamp and text. */
@@ -70,6 +79,10 @@ export class Cursor {
   #lastLine: string | undefined;
   #lastLineTs: Timestamp | undefined;
   #lastHash: number | undefined;
+  // Ring of the last RECENT_LINES delivered lines: the second each was counted under, and its hash.
+  #recentSec: number[] = [];
+  #recentHash: number[] = [];
+  #recentStart = 0;
 
   constructor(instance: number, opts: CursorOptions = {}) {
     const windowSec = opts.windowSec ?? DEFAULT_WINDOW_SEC;
@@ -103,6 +116,7 @@ export class Cursor {
     this.#lastLineTs = ts;
     this.#lastHash = undefined;
     const counted = ts ?? this.#lastTs;
+    this.#remember(counted === undefined ? Number.NEGATIVE_INFINITY : counted.sec, lineHash(ts, line));
     if (counted === undefined) return;
     this.#lastTs = counted;
     if (this.#newest === undefined || compareTimestamps(counted, this.#newest) > 0) this.#newest = counted;
@@ -122,7 +136,7 @@ export class Cursor {
   resume(): ResumePoint {
     const newest = this.#newest;
     if (newest === undefined) {
-      return { sinceSec: undefined, skip: this.#total, expectHash: this.#total > 0 ? this.#hash() : undefined, newest: undefined };
+      return { sinceSec: undefined, skip: this.#total, expectHash: this.#total > 0 ? this.#hash() : undefined, newest: undefined, expect: this.#recentSince(Number.NEGATIVE_INFINITY) };
     }
     const floor = newest.sec - this.windowSec;
     const lastSec = this.#lastTs === undefined ? undefined : this.#lastTs.sec;
@@ -135,7 +149,8 @@ export class Cursor {
       if (sec >= since && sec <= newest.sec) skip += this.#slotCount[i];
     }
     const checkable = lastSec !== undefined && lastSec >= since;
-    return { sinceSec: since, skip, expectHash: checkable ? this.#hash() : undefined, newest };
+    const expect = this.#recentSince(since);
+    return { sinceSec: since, skip, expectHash: checkable ? this.#hash() : undefined, newest, expect: expect.length <= skip ? expect : expect.slice(expect.length - skip) };
   }
 
   clone(): Cursor {
@@ -155,6 +170,12 @@ export class Cursor {
     }
     if (this.#lastTs !== undefined) j.lastSec = this.#lastTs.sec;
     if (this.#total > 0) j.lastHash = this.#hash();
+    const floor = newest === undefined ? Number.NEGATIVE_INFINITY : newest.sec - this.windowSec;
+    const recent: [number, number][] = [];
+    this.#eachRecent((sec, hash) => {
+      if (sec >= floor && Number.isFinite(sec)) recent.push([sec, hash]);
+    });
+    if (recent.length > 0) j.recent = recent;
     return j;
   }
 
@@ -209,7 +230,45 @@ export class Cursor {
       }
       c.#lastHash = j.lastHash;
     }
+    if (j.recent !== undefined) {
+      if (!Array.isArray(j.recent) || j.recent.length > RECENT_LINES) invalid(`"recent" must be an array of at most ${RECENT_LINES} [second, hash] pairs`);
+      for (const pair of j.recent as unknown[]) {
+        if (!Array.isArray(pair) || pair.length !== 2) invalid('"recent" must be an array of [second, hash] pairs');
+        const sec = expectInt(pair[0], 'recent second');
+        const hash = expectInt(pair[1], 'recent hash', 0);
+        if (hash > 0xffffffff) invalid('"recent" hashes must be 32-bit unsigned integers');
+        c.#remember(sec, hash);
+      }
+    }
     return c;
+  }
+
+  #remember(sec: number, hash: number): void {
+    if (this.#recentSec.length < RECENT_LINES) {
+      this.#recentSec.push(sec);
+      this.#recentHash.push(hash);
+      return;
+    }
+    this.#recentSec[this.#recentStart] = sec;
+    this.#recentHash[this.#recentStart] = hash;
+    this.#recentStart = (this.#recentStart + 1) % RECENT_LINES;
+  }
+
+  #eachRecent(fn: (sec: number, hash: number) => void): void {
+    const n = this.#recentSec.length;
+    for (let i = 0; i < n; i++) {
+      const k = (this.#recentStart + i) % n;
+      fn(this.#recentSec[k], this.#recentHash[k]);
+    }
+  }
+
+  /** Hashes of the remembered lines counted in second `since` or later, oldest first. */
+  #recentSince(since: number): number[] {
+    const out: number[] = [];
+    this.#eachRecent((sec, hash) => {
+      if (sec >= since) out.push(hash);
+    });
+    return out;
   }
 
   #slot(sec: number): number {
@@ -234,11 +293,17 @@ export class ResumeFilter {
   #gap = false;
   readonly #expectHash: number | undefined;
   readonly #newest: Timestamp | undefined;
+  /** Lines skipped by count alone (delivered, but older than the remembered hashes). */
+  #blind: number;
+  readonly #expect: readonly number[];
+  #next = 0;
 
   constructor(point: ResumePoint) {
     this.#remaining = point.skip;
     this.#expectHash = point.expectHash;
     this.#newest = point.newest;
+    this.#expect = point.expect ?? [];
+    this.#blind = point.skip - this.#expect.length;
   }
 
   /** Lines still to skip. */
@@ -258,8 +323,27 @@ export class ResumeFilter {
       this.#remaining = 0;
       return true;
     }
-    this.#remaining--;
-    if (this.#remaining === 0 && this.#expectHash !== undefined && lineHash(ts, line) !== this.#expectHash) this.#gap = true;
+    if (this.#blind > 0) {
+      this.#blind--;
+      this.#remaining--;
+      if (this.#remaining === 0 && this.#expectHash !== undefined && lineHash(ts, line) !== this.#expectHash) this.#gap = true;
+      return false;
+    }
+    const hash = lineHash(ts, line);
+    if (this.#expect[this.#next] !== hash) {
+      // The replay does not start where we stopped: the kubelet rotated the file between two reads. If some
+      // delivered lines are still there, skip ahead to them (nothing undelivered was lost). A line we never
+      // delivered ends the skipping: it is new, and undelivered lines may have gone with the old file (a gap).
+      const at = this.#expect.indexOf(hash, this.#next + 1);
+      if (at === -1) {
+        this.#gap = true;
+        this.#remaining = 0;
+        return true;
+      }
+      this.#next = at;
+    }
+    this.#next++;
+    this.#remaining = this.#expect.length - this.#next;
     return false;
   }
 }
