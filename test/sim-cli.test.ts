@@ -54,7 +54,7 @@ test('tailer sim prints its URL, writes kubeconfig and ledger, serves until SIGT
 test('unknown scenario and fault names get one line listing the valid ones', async () => {
   const bad = runSim(['--scenario', 'nope']);
   assert.equal(await bad.exit, 2);
-  assert.equal(bad.stderr(), 'tailer sim: unknown scenario "nope"; valid scenarios: none, steady, churn, crashloop, rotation, burst, many, chaos\n');
+  assert.equal(bad.stderr(), 'tailer sim: unknown scenario "nope"; valid scenarios: none, steady, churn, crashloop, rotation, burst, many, chaos, flood\n');
   const fault = runSim(['--fault', 'boom=1']);
   assert.equal(await fault.exit, 2);
   assert.match(fault.stderr(), /^tailer sim: unknown fault "boom"; valid faults: stream-max-age, stall-after, reset-after, watch-drop-after, watch-410-rate, error-rate, slow, rotation\n$/);

@@ -119,6 +119,6 @@ describe('scenarios', { concurrency: true }, () => {
   });
 
   test('every scenario name is covered', () => {
-    assert.deepEqual([...SCENARIOS], ['none', 'steady', 'churn', 'crashloop', 'rotation', 'burst', 'many', 'chaos']);
+    assert.deepEqual([...SCENARIOS], ['none', 'steady', 'churn', 'crashloop', 'rotation', 'burst', 'many', 'chaos', 'flood']); // flood: test/sim-bench.test.ts
   });
 });

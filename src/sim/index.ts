@@ -49,6 +49,8 @@ export interface Sim {
   ledger(): LedgerEntry[];
   writeLedger(path: string): Promise<void>;
   stats(): ApiStats;
+  /** Destroys every open connection at once, as an apiserver restart does; the server keeps listening. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     ledger: () => cluster.ledger.entries(),
     writeLedger: (path) => cluster.ledger.write(path),
     stats: () => server.stats(),
+    dropConnections: () => server.dropConnections(),
     close: async () => {
       await stopProducing();
       cluster.close();

@@ -18,7 +18,10 @@ export interface LogStreamOptions {
 
 const CHUNK_BYTES = 64 * 1024;
 
-export async function streamLog(res: ServerResponse, log: InstanceLog, opts: LogStreamOptions, faults: FaultValues): Promise<void> {
+/** `sent` is told of every write: the lines and characters (bytes for ASCII) it held. */
+export async function streamLog(
+  res: ServerResponse, log: InstanceLog, opts: LogStreamOptions, faults: FaultValues, sent?: (lines: number, chars: number) => void,
+): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   const waker = new Waker();
@@ -54,12 +57,15 @@ export async function streamLog(res: ServerResponse, log: InstanceLog, opts: Log
       }
       if (pos < file.records.length) {
         let chunk = '';
+        let lines = 0;
         while (pos < file.records.length && chunk.length < CHUNK_BYTES) {
           const r = file.records[pos++];
           if (!passesSince(r, opts.since)) continue;
           r.sent = true;
           chunk += formatRecord(r, opts.timestamps);
+          lines++;
         }
+        sent?.(lines, chunk.length);
         if (budget !== Number.POSITIVE_INFINITY) {
           const bytes = Buffer.from(chunk);
           const out = bytes.length > budget ? bytes.subarray(0, budget) : bytes;

@@ -6,7 +6,7 @@ import type { StreamScope } from './faults.ts';
 import type { Cluster, Instance, PodDef, SimContainer, SimPod } from './model.ts';
 import type { Random } from './random.ts';
 
-export const SCENARIOS = ['none', 'steady', 'churn', 'crashloop', 'rotation', 'burst', 'many', 'chaos'] as const;
+export const SCENARIOS = ['none', 'steady', 'churn', 'crashloop', 'rotation', 'burst', 'many', 'chaos', 'flood'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ScenarioScale {
@@ -76,6 +76,10 @@ interface Behaviour {
   /** Chance per tick and container of a burst of lines sharing one timestamp. */
   burstChance: number;
   periodic: { everyMs: number; run(): void }[];
+  /** Flood: write whenever fewer than this many lines of a container are unsent, so output follows the reader. */
+  backlog?: number;
+  /** Interval of the write loop; default TICK_MS. */
+  tickMs?: number;
 }
 
 export interface Producer {
@@ -117,7 +121,7 @@ class Driver {
 
   start(behaviour: Behaviour): void {
     this.#behaviour = behaviour;
-    this.#timers.push(setInterval(() => this.#tick(), TICK_MS));
+    this.#timers.push(setInterval(() => this.#tick(), behaviour.tickMs ?? TICK_MS));
     for (const p of behaviour.periodic) this.#timers.push(setInterval(() => p.run(), p.everyMs));
   }
 
@@ -169,7 +173,8 @@ class Driver {
         const inst = c.current;
         if (c.phase !== 'running' || inst === undefined) continue;
         const s = this.#stateOf(inst, pod, c);
-        if (c.kind !== 'init') s.credit += (b.rate(pod, c) * TICK_MS) / 1000;
+        if (b.backlog !== undefined) s.credit += floodCredit(inst, b.backlog);
+        else if (c.kind !== 'init') s.credit += (b.rate(pod, c) * TICK_MS) / 1000;
         if (c.kind !== 'init' && this.#random() < b.burstChance) s.burst += 20 + Math.floor(this.#random() * 100);
         this.#emit(pod, c, inst, s, b);
         if (s.exitAt !== undefined && now >= s.exitAt) this.#cluster.terminate(pod.namespace, pod.name, c.name, s.exitCode);
@@ -199,6 +204,15 @@ class Driver {
       for (; s.burst > 0; s.burst--) this.#write(pod, c, inst, s, ts, 'stdout');
     }
   }
+}
+
+/**
+ * Lines a flooding container writes now: a batch of `backlog` once the reader has taken all but fewer than
+ * `backlog` of its lines (a sequential reader keeps it between one and two batches ahead), none while nobody reads.
+ */
+function floodCredit(inst: Instance, backlog: number): number {
+  const records = inst.log.current.records;
+  return records.length < backlog || records[records.length - backlog].sent ? backlog : 0;
 }
 
 function pick<T>(random: Random, items: readonly T[]): T | undefined {
@@ -300,6 +314,11 @@ export function startScenario(name: ScenarioName, cluster: Cluster, random: Rand
         ],
       });
       debugLater('chaos', 'web-2');
+      break;
+    }
+    case 'flood': {
+      create(range(scale.pods ?? 4).map((i) => workerPod('flood', `flood-${i}`)));
+      driver.start({ ...base, rate: () => 0, stderrShare: 0, backlog: 1000, tickMs: 5 });
       break;
     }
   }

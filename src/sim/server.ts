@@ -35,11 +35,20 @@ export interface ApiStats {
   openStreams: number;
   /** Log streams opened since start. */
   opensTotal: number;
+  /** Log requests received and not yet answered (all of them, until their response headers are sent). */
+  pendingOpens: number;
+  /** The most pending log requests at once since start or the last dropConnections(). */
+  peakPendingOpens: number;
+  /** Lines and characters written to log streams since start. */
+  linesSent: number;
+  charsSent: number;
 }
 
 export interface ApiServer {
   readonly url: string;
   stats(): ApiStats;
+  /** Destroys every open connection at once (an apiserver restart); the listener stays up. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -194,6 +203,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const requests: Record<string, number> = {};
   let openStreams = 0;
   let opensTotal = 0;
+  let pendingOpens = 0;
+  let peakPendingOpens = 0;
+  let linesSent = 0;
+  let charsSent = 0;
+  const countSent = (lines: number, chars: number): void => {
+    linesSent += lines;
+    charsSent += chars;
+  };
   const count = (key: string) => {
     requests[key] = (requests[key] ?? 0) + 1;
   };
@@ -262,7 +279,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   }
 
-  async function podLog(res: ServerResponse, namespace: string, name: string, q: URLSearchParams): Promise<void> {
+  async function podLog(res: ServerResponse, namespace: string, name: string, q: URLSearchParams, opened?: () => void): Promise<void> {
     const tailLines = parseInteger('tailLines', q.get('tailLines'));
     const limitBytes = parseInteger('limitBytes', q.get('limitBytes'));
     const sinceSeconds = parseInteger('sinceSeconds', q.get('sinceSeconds'));
@@ -287,8 +304,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const faults = cluster.faults.forStream(namespace, name, target.container.name);
     openStreams++;
     opensTotal++;
+    opened?.();
     try {
-      await streamLog(res, target.instance.log, { follow, timestamps, since, tailLines, limitBytes }, faults);
+      await streamLog(res, target.instance.log, { follow, timestamps, since, tailLines, limitBytes }, faults, countSent);
     } finally {
       openStreams--;
     }
@@ -310,11 +328,32 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   }
 
+  /** A log request arrived: pending until its stream starts or it is answered otherwise; returns the idempotent end. */
+  function beginOpen(): () => void {
+    pendingOpens++;
+    peakPendingOpens = Math.max(peakPendingOpens, pendingOpens);
+    let ended = false;
+    return () => {
+      if (!ended) pendingOpens--;
+      ended = true;
+    };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
     const q = url.searchParams;
     const r = route(url.pathname);
     count(verbAndResource(r, q));
+    const opened = r?.kind === 'log' ? beginOpen() : undefined;
+    try {
+      await answer(req, res, url, r, opened);
+    } finally {
+      opened?.();
+    }
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse, url: URL, r: Route | undefined, opened: (() => void) | undefined): Promise<void> {
+    const q = url.searchParams;
     if (req.headers.authorization !== `Bearer ${token}`) {
       sendStatus(res, unauthorized());
       return;
@@ -356,7 +395,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       case 'log':
-        await podLog(res, r.namespace, r.name, q);
+        await podLog(res, r.namespace, r.name, q, opened);
         return;
       case 'namespaces':
         sendJson(res, 200, {
@@ -397,7 +436,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const url = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   return {
     url,
-    stats: () => ({ requests: { ...requests }, openStreams, opensTotal }),
+    stats: () => ({ requests: { ...requests }, openStreams, opensTotal, pendingOpens, peakPendingOpens, linesSent, charsSent }),
+    dropConnections: () => {
+      server.closeAllConnections();
+      peakPendingOpens = pendingOpens;
+    },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
