@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSim } from '../src/sim/index.ts';
+import { startLokiReceiver, type LokiReceiver } from '../test/loki-receiver.ts';
 import { compareWithLedger, type Comparison, type DeliveredLine } from './compare.ts';
 
 export interface VerifyOptions {
@@ -19,6 +20,8 @@ export interface VerifyOptions {
   readonly tailerArgs?: readonly string[];
   /** How long the output must stay unchanged after production ended before the tailer is stopped. */
   readonly quietMs?: number;
+  /** With the Loki sink: how long the receiver goes away in the middle of the run (default 30 s). */
+  readonly lokiDownMs?: number;
   readonly log?: (msg: string) => void;
 }
 
@@ -28,13 +31,15 @@ export async function verify(opts: VerifyOptions): Promise<Comparison> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`verify: ${m}\n`));
   const dir = await mkdtemp(path.join(tmpdir(), 'tailer-verify-'));
   const sim = await startSim({ scenario: opts.scenario, durationSec: opts.durationSec, faults: opts.faults });
+  const loki = opts.sink === 'loki' ? await startLokiReceiver() : undefined;
   try {
     const kubeconfig = path.join(dir, 'kubeconfig');
     await sim.writeKubeconfig(kubeconfig);
     const out = path.join(dir, 'out.jsonl');
+    const output = loki === undefined ? ['-o', out, '--output-format', 'json'] : ['--loki-url', loki.url, '--loki-timeout', '2s'];
     const args = [
       path.join(root, 'src/cli.ts'),
-      '--kubeconfig', kubeconfig, '-A', '-o', out, '--output-format', 'json', '--http-listen', '',
+      '--kubeconfig', kubeconfig, '-A', ...output, '--http-listen', '',
       '--log-format', 'logfmt', '--log-level', 'warn', '--since', '1h', '--data-dir', path.join(dir, 'data'),
       '--stall-timeout', '3s', '--loki-batch-wait', '200ms',
       ...(opts.tailerArgs ?? []),
@@ -47,23 +52,56 @@ export async function verify(opts: VerifyOptions): Promise<Comparison> {
       if (stderr.length > 1_000_000) stderr = stderr.slice(-500_000);
     });
     const exited = new Promise<number>((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1))));
+    const faults = loki === undefined ? undefined : lokiFaults(loki, opts.durationSec * 1000, opts.lokiDownMs ?? 30_000, log);
     await sim.produced;
+    await faults;
     const expected = sim.ledger().filter((l) => !l.unrecoverable).length;
     log(`production ended: ${sim.ledger().length} lines produced; waiting for the output to settle`);
-    await settle(out, expected, opts.quietMs ?? 5000, exited);
+    const count = loki === undefined ? () => countLines(out) : async () => loki.stats().entries;
+    await settle(count, expected, opts.quietMs ?? 5000, exited);
     child.kill('SIGTERM');
     const code = await exited;
     if (code !== 0) log(`tailer exited ${code}; its last stderr:\n${stderr.split('\n').slice(-20).join('\n')}`);
-    const delivered = await readJsonLines(out);
+    const delivered = loki === undefined ? await readJsonLines(out) : receivedLines(loki);
+    if (loki !== undefined) log(`receiver: ${JSON.stringify(loki.stats())}`);
     return compareWithLedger(sim.ledger(), delivered);
   } finally {
+    await loki?.close();
     await sim.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+/**
+ * The receiver misbehaves the way Loki does under load: 429 (with Retry-After) on a share of pushes in the first
+ * third of the run, gone for `downMs` in the middle, 500 on a share of pushes afterwards.
+ */
+async function lokiFaults(loki: LokiReceiver, runMs: number, downMs: number, log: (m: string) => void): Promise<void> {
+  const third = Math.max(1000, Math.floor(runMs / 3));
+  loki.setMode(429, { share: 0.3, forMs: third, retryAfter: '1' });
+  await new Promise((r) => setTimeout(r, third));
+  log(`receiver down for ${downMs} ms`);
+  await loki.goDown(downMs);
+  await loki.whenUp();
+  log('receiver back');
+  loki.setMode(500, { share: 0.3, forMs: third });
+}
+
+function receivedLines(loki: LokiReceiver): DeliveredLine[] {
+  const out: DeliveredLine[] = [];
+  for (const [stream, entries] of loki.streams()) {
+    const container = /container="([^"]*)"/.exec(stream)?.[1] ?? '';
+    for (const e of entries) out.push({ pod_uid: e.metadata.pod_uid ?? '', container, line: e.line });
+  }
+  return out;
+}
+
+async function countLines(file: string): Promise<number> {
+  return (await readFile(file, 'utf8').catch(() => '')).split('\n').length - 1;
+}
+
 /** Waits until the output holds `expected` lines, or has not grown for `quietMs`, or the tailer died. */
-async function settle(file: string, expected: number, quietMs: number, exited: Promise<number>): Promise<void> {
+async function settle(count: () => Promise<number>, expected: number, quietMs: number, exited: Promise<number>): Promise<void> {
   let dead = false;
   void exited.then(() => {
     dead = true;
@@ -71,7 +109,7 @@ async function settle(file: string, expected: number, quietMs: number, exited: P
   let last = -1;
   let since = Date.now();
   for (;;) {
-    const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').length - 1;
+    const lines = await count();
     if (lines >= expected || dead) return;
     if (lines !== last) {
       last = lines;
@@ -105,6 +143,7 @@ async function main(): Promise<number> {
       duration: { type: 'string', default: '20' },
       sink: { type: 'string', default: 'file' },
       fault: { type: 'string', multiple: true, default: [] },
+      'loki-down': { type: 'string', default: '30' },
     },
   });
   const sink = values.sink;
@@ -115,7 +154,10 @@ async function main(): Promise<number> {
     if (eq < 1) throw new Error(`--fault takes NAME=VALUE, got ${f}`);
     faults[f.slice(0, eq)] = f.slice(eq + 1);
   }
-  const result = await verify({ scenario: values.scenario, durationSec: Number(values.duration), sink, faults });
+  const durationSec = Number(values.duration);
+  const lokiDownMs = Number(values['loki-down']) * 1000;
+  if (!(durationSec > 0) || !(lokiDownMs >= 0)) throw new Error('--duration and --loki-down take seconds');
+  const result = await verify({ scenario: values.scenario, durationSec, sink, faults, lokiDownMs });
   process.stdout.write(`${formatComparison(result)}\n`);
   for (const [what, list] of Object.entries(result.examples)) {
     for (const ex of list) process.stdout.write(`  ${what}: ${ex}\n`);
