@@ -224,6 +224,23 @@ test('close gives up after its timeout and the undelivered write rejects', async
   assert.equal(receiver.stats().entries, 0);
 });
 
+test('an abandoned write stops retrying and rejects with an AbortError; the sink goes on', async () => {
+  const { receiver, sink } = await setup();
+  receiver.setMode(503);
+  const abandon = new AbortController();
+  const writing = sink.write(makeEntries(makeTarget(), 5), abandon.signal);
+  while (receiver.stats().requests < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  abandon.abort();
+  await assert.rejects(writing, (error: unknown) => error instanceof Error && error.name === 'AbortError');
+  const requests = receiver.stats().requests;
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.equal(receiver.stats().requests, requests, 'no retry after the abort');
+  receiver.setMode('ok');
+  const batch = makeEntries(makeTarget(), 3, { line: (i) => `after-${i}` });
+  await sink.write(batch);
+  assert.deepEqual(receiver.entries().map((entry) => entry.line), batch.map((entry) => entry.line));
+});
+
 test('probe: any HTTP answer from {base}/ready means reachable', async () => {
   const { receiver, sink } = await setup();
   assert.deepEqual(await sink.probe(), { reachable: true, status: 200 });

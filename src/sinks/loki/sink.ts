@@ -134,9 +134,13 @@ export class LokiSink implements Sink {
     });
   }
 
-  write(batch: readonly LogEntry[]): Promise<void> {
+  /**
+   * `signal` abandons this write (a spool takes the batch instead): the retry loop stops and `write` rejects with
+   * an AbortError. A request already sent may still have been accepted; Loki drops exact duplicates on replay.
+   */
+  write(batch: readonly LogEntry[], signal?: AbortSignal): Promise<void> {
     if (this.#closing) return Promise.reject(new Error(`${this.name}: write after close`));
-    const run = this.#queue.then(() => this.#deliver(batch));
+    const run = this.#queue.then(() => this.#deliver(batch, signal));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -166,7 +170,8 @@ export class LokiSink implements Sink {
     return this.#transport.probe(timeoutMs);
   }
 
-  async #deliver(batch: readonly LogEntry[]): Promise<void> {
+  async #deliver(batch: readonly LogEntry[], abandon: AbortSignal | undefined): Promise<void> {
+    const signal = abandon === undefined ? this.#abort.signal : AbortSignal.any([this.#abort.signal, abandon]);
     const pending = planRequests(batch, this.#labeler, this.#metadata, {
       batchBytes: this.#batchBytes,
       maxLineBytes: this.#maxLineBytes,
@@ -174,7 +179,8 @@ export class LokiSink implements Sink {
     });
     try {
       for (let plan = pending.shift(); plan !== undefined; plan = pending.shift()) {
-        if ((await this.#send(plan)) !== 'split') continue;
+        signal.throwIfAborted();
+        if ((await this.#send(plan, signal)) !== 'split') continue;
         if (plan.entries > 1) {
           pending.unshift(...halvePlan(plan));
         } else {
@@ -182,15 +188,17 @@ export class LokiSink implements Sink {
         }
       }
     } catch (error) {
-      if (!this.#abort.signal.aborted) throw error;
-      throw new Error(`${this.name}: closed before a batch of ${batch.length} entries was delivered`);
+      if (!signal.aborted) throw error;
+      if (this.#abort.signal.aborted) {
+        throw new Error(`${this.name}: closed before a batch of ${batch.length} entries was delivered`);
+      }
+      throw new DOMException(`${this.name}: write of ${batch.length} entries abandoned`, 'AbortError');
     }
   }
 
   /** One request, retried until it is sent, rejected for good, or has to be split. */
-  async #send(plan: PushPlan): Promise<'sent' | 'drop' | 'split'> {
+  async #send(plan: PushPlan, signal: AbortSignal): Promise<'sent' | 'drop' | 'split'> {
     const { body, contentType } = encodeBody(plan.streams, this.#format);
-    const signal = this.#abort.signal;
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       const outcome = await this.#transport.push(body, contentType, signal);
