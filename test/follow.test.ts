@@ -1,0 +1,220 @@
+// The follower against the simulated API server over real HTTP, one way a stream dies per test: the kubelet's
+// stream cut-off, a silent stall, a connection reset, rotation (both kubelet behaviours), a crash loop faster
+// than a reconnect, a pod re-created under the same name, and containers that finish for good.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Subject, lastValueFrom, toArray } from 'rxjs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startSim, type Sim } from '../src/sim/index.ts';
+import { KubeClient } from '../src/kube/client.ts';
+import { Limiter } from '../src/kube/limiter.ts';
+import { Credit } from '../src/pipeline/credit.ts';
+import { tail } from '../src/tailer.ts';
+import type { LogEntry, TargetInfo } from '../src/pipeline/entry.ts';
+import type { EndReason } from '../src/kube/follow.ts';
+import { createLogger } from '../src/observe/log.ts';
+import { compareWithLedger } from '../scripts/compare.ts';
+
+interface Run {
+  readonly sim: Sim;
+  readonly reasons: EndReason[];
+  readonly finished: Set<string>;
+  readonly gaps: string[];
+  stop(): Promise<LogEntry[]>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function run(sim: Sim, follow: { stallTimeoutMs?: number; maxStreamAgeMs?: number } = {}): Promise<Run> {
+  const kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig);
+  const client = new KubeClient(kc);
+  const stop$ = new Subject<void>();
+  const reasons: EndReason[] = [];
+  const finished = new Set<string>();
+  const gaps: string[] = [];
+  const name = (t: TargetInfo): string => `${t.pod}/${t.container}`;
+  const lines = lastValueFrom(
+    tail(
+      {
+        watch: { namespaces: [] },
+        selection: {},
+        follow: { stallTimeoutMs: follow.stallTimeoutMs ?? 60_000, maxStreamAgeMs: follow.maxStreamAgeMs ?? 3_600_000, sinceMs: undefined, maxLineBytes: 1 << 20, maxBackoffMs: 1000, recheckMs: 500 },
+      },
+      {
+        client,
+        opens: new Limiter(8),
+        credit: new Credit(64 << 20),
+        log: createLogger({ level: 'silent', format: 'json' }),
+        events: {
+          closed: (_t, reason) => reasons.push(reason),
+          state: (t, state) => {
+            if (state === 'finished') finished.add(name(t));
+          },
+          gap: (t, reason) => gaps.push(`${name(t)}:${reason}`),
+        },
+      },
+      stop$,
+    ).pipe(toArray()),
+  );
+  return {
+    sim,
+    reasons,
+    finished,
+    gaps,
+    async stop() {
+      stop$.next();
+      const out = await lines;
+      await client.close();
+      return out;
+    },
+  };
+}
+
+function check(sim: Sim, entries: readonly LogEntry[]): void {
+  const r = compareWithLedger(
+    sim.ledger(),
+    entries.map((e) => ({ pod_uid: e.target.podUid, container: e.target.container, line: e.line })),
+  );
+  assert.ok(r.produced > 0, 'lines were produced');
+  assert.deepEqual({ lost: r.lost, duplicated: r.duplicated, reordered: r.reordered, unknown: r.unknown }, { lost: 0, duplicated: 0, reordered: 0, unknown: 0 }, JSON.stringify(r.examples));
+}
+
+/** Writes `n` lines like a busy container: bursts sharing one timestamp, stderr lines stamped a little earlier. */
+async function writeLines(sim: Sim, pod: string, container: string, n: number, everyMs: number, tag = ''): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    if (i % 10 === 0) {
+      const burst = sim.cluster.write('ns', pod, container, `${tag}burst-start ${i}`);
+      for (let j = 0; j < 4 && burst !== undefined; j++) {
+        sim.cluster.write('ns', pod, container, `${tag}burst ${i}.${j}`, { ts: parseLedgerTs(burst.ts) });
+      }
+    }
+    const out = sim.cluster.write('ns', pod, container, `${tag}line ${i}`);
+    if (out !== undefined && i % 7 === 3) {
+      const t = parseLedgerTs(out.ts);
+      sim.cluster.write('ns', pod, container, `${tag}stderr ${i}`, { ts: { sec: t.nsec >= 3_000_000 ? t.sec : t.sec - 1, nsec: (t.nsec + 1_000_000_000 - 3_000_000) % 1_000_000_000 }, stream: 'stderr' });
+    }
+    await sleep(everyMs);
+  }
+}
+
+function parseLedgerTs(ts: string): { sec: number; nsec: number } {
+  const sec = Math.floor(Date.parse(ts.slice(0, 19) + 'Z') / 1000);
+  return { sec, nsec: Number(ts.slice(20, 29)) };
+}
+
+function pod(name: string, restartPolicy: 'Always' | 'OnFailure' | 'Never' = 'Always'): Parameters<Sim['cluster']['createPod']>[0] {
+  return { namespace: 'ns', name, restartPolicy, containers: [{ name: 'app' }] };
+}
+
+test('the kubelet cutting every stream after 1 s: bursts and backward timestamps are delivered once each', async () => {
+  const sim = await startSim({ scenario: 'none', faults: { 'stream-max-age': '700ms' } });
+  try {
+    sim.cluster.createPod(pod('web'));
+    const r = await run(sim);
+    await sleep(200);
+    await writeLines(sim, 'web', 'app', 120, 25);
+    await sleep(1500);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.ok(r.reasons.filter((x) => x === 'eof').length >= 2, `streams were cut and reopened: ${r.reasons.join(',')}`);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('a stream that stays open but stops sending is reopened after the stall timeout', async () => {
+  const sim = await startSim({ scenario: 'none', faults: { 'stall-after': '600ms' } });
+  try {
+    sim.cluster.createPod(pod('web'));
+    const r = await run(sim, { stallTimeoutMs: 400 });
+    await sleep(200);
+    await writeLines(sim, 'web', 'app', 80, 25);
+    await sleep(2000);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.ok(r.reasons.includes('stall'), `stalls detected: ${r.reasons.join(',')}`);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('abrupt connection resets and the maximum stream age both resume exactly', async () => {
+  const sim = await startSim({ scenario: 'none', faults: { 'reset-after': '500ms' } });
+  try {
+    sim.cluster.createPod(pod('web'));
+    const r = await run(sim, { maxStreamAgeMs: 900 });
+    await sleep(200);
+    await writeLines(sim, 'web', 'app', 100, 20);
+    await sleep(2000);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.ok(r.reasons.includes('error'), `resets seen: ${r.reasons.join(',')}`);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('rotation: a pre-1.29 kubelet goes silent (stall → reopen), a 1.29+ one continues; nothing lost or repeated', async () => {
+  for (const mode of ['stall', 'continue']) {
+    const sim = await startSim({ scenario: 'none', faults: { rotation: mode } });
+    try {
+      sim.cluster.createPod(pod('web'));
+      const r = await run(sim, { stallTimeoutMs: 500 });
+      await sleep(200);
+      await writeLines(sim, 'web', 'app', 20, 20);
+      await sleep(300);
+      assert.ok(sim.cluster.rotate('ns', 'web', 'app', { ifSafe: true }), 'rotated');
+      await writeLines(sim, 'web', 'app', 20, 20, 'after rotation ');
+      await sleep(1500);
+      const entries = await r.stop();
+      check(sim, entries);
+      if (mode === 'stall') assert.ok(r.reasons.includes('stall'), `${mode}: ${r.reasons.join(',')}`);
+    } finally {
+      await sim.close();
+    }
+  }
+});
+
+test('a crash loop faster than the follower: the dead instances are read with previous=true', async () => {
+  const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 50 } });
+  try {
+    sim.cluster.createPod(pod('crash'));
+    const r = await run(sim);
+    await sleep(300);
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 20; i++) sim.cluster.write('ns', 'crash', 'app', `round ${round} line ${i}`);
+      sim.cluster.terminate('ns', 'crash', 'app', 1, 'Error');
+      await sleep(150);
+    }
+    await sleep(1500);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.ok(new Set(entries.map((e) => e.restart)).size >= 3, 'several instances were read');
+  } finally {
+    await sim.close();
+  }
+});
+
+test('a pod re-created under the same name is a new target; finished containers end their follower', async () => {
+  const sim = await startSim({ scenario: 'none', cluster: { deleteGraceMs: 100 } });
+  try {
+    sim.cluster.createPod(pod('job', 'Never'));
+    const r = await run(sim);
+    await sleep(300);
+    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'job', 'app', `first ${i}`);
+    await sleep(300);
+    await sim.cluster.recreatePod('ns', 'job', { graceMs: 100 });
+    await sleep(300);
+    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'job', 'app', `second ${i}`);
+    await sleep(200);
+    sim.cluster.terminate('ns', 'job', 'app', 0, 'Completed');
+    await sleep(1500);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.equal(new Set(entries.map((e) => e.target.podUid)).size, 2, 'two pod UIDs');
+    assert.ok(r.finished.has('job/app'), 'the follower of the completed container finished');
+  } finally {
+    await sim.close();
+  }
+});
