@@ -3,6 +3,7 @@
 import { Subject, lastValueFrom } from 'rxjs';
 import { findKubeconfig, loadKubeConfig, KubeClient, type KubeconfigSource } from './kube/client.ts';
 import { KubeConfig } from '@kubernetes/client-node';
+import { join } from 'node:path';
 import { Limiter } from './kube/limiter.ts';
 import { Credit } from './pipeline/credit.ts';
 import { deliver } from './pipeline/deliver.ts';
@@ -10,6 +11,7 @@ import type { Sink } from './pipeline/entry.ts';
 import { FileSink } from './sinks/file.ts';
 import { LokiSink } from './sinks/loki/sink.ts';
 import { readLokiCredentials } from './sinks/loki/credentials.ts';
+import { SpoolingSink } from './sinks/spool.ts';
 import { tail } from './tailer.ts';
 import { Positions } from './positions.ts';
 import { Progress } from './observe/progress.ts';
@@ -60,35 +62,53 @@ async function openSinks(cfg: Config, metrics: Metrics, log: Logger, progress: P
       caPem: secrets.caPem,
     };
     if (cfg.lokiInsecureSkipVerify) log.warn('TLS verification of Loki is OFF (--loki-insecure-skip-verify): anyone on the path can read and alter the logs');
+    const spooled = new Map<string, number>();
     for (const url of cfg.lokiUrl) {
       const name = `loki:${new URL(url).host}`;
+      const loki = new LokiSink({
+        url,
+        name,
+        tenant: cfg.lokiTenant,
+        ...creds,
+        insecureSkipVerify: cfg.lokiInsecureSkipVerify,
+        format: cfg.lokiFormat,
+        batchBytes: cfg.lokiBatchBytes,
+        timeoutMs: cfg.lokiTimeout,
+        maxLineBytes: cfg.maxLineBytes,
+        lineTooLong: cfg.lineTooLong,
+        staticLabels: cfg.label,
+        labelMap: cfg.labelMap,
+        hooks: {
+          sent: (n, bytes) => {
+            metrics.sinkLinesSent.inc({ sink: name }, n);
+            metrics.sinkBytesSent.inc({ sink: name }, bytes);
+          },
+          dropped: (n, bytes, reason) => {
+            progress.error();
+            metrics.droppedLines.inc({ sink: name, reason }, n);
+            metrics.droppedBytes.inc({ sink: name, reason }, bytes);
+          },
+          request: (status, seconds) => metrics.pushDuration.observe({ sink: name, status }, seconds),
+          retry: (reason) => metrics.sinkRetries.inc({ sink: name, reason }),
+          log: (level, msg, fields) => log[level](msg, { sink: name, ...fields }),
+        },
+      });
+      if (cfg.spoolDir === undefined) {
+        sinks.push(loki);
+        continue;
+      }
+      // One folder per sink; the gauge is the total over all of them.
       sinks.push(
-        new LokiSink({
-          url,
-          name,
-          tenant: cfg.lokiTenant,
-          ...creds,
-          insecureSkipVerify: cfg.lokiInsecureSkipVerify,
-          format: cfg.lokiFormat,
-          batchBytes: cfg.lokiBatchBytes,
-          timeoutMs: cfg.lokiTimeout,
-          maxLineBytes: cfg.maxLineBytes,
-          lineTooLong: cfg.lineTooLong,
-          staticLabels: cfg.label,
-          labelMap: cfg.labelMap,
+        await SpoolingSink.open(loki, {
+          dir: join(cfg.spoolDir, name.replace(/[^A-Za-z0-9._-]/g, '_')),
+          maxBytes: cfg.spoolMaxBytes,
+          afterMs: cfg.spoolAfter,
           hooks: {
-            sent: (n, bytes) => {
-              metrics.sinkLinesSent.inc({ sink: name }, n);
-              metrics.sinkBytesSent.inc({ sink: name }, bytes);
+            bytes: (bytes) => {
+              spooled.set(name, bytes);
+              metrics.spoolBytes.set([...spooled.values()].reduce((a, b) => a + b, 0));
             },
-            dropped: (n, bytes, reason) => {
-              progress.error();
-              metrics.droppedLines.inc({ sink: name, reason }, n);
-              metrics.droppedBytes.inc({ sink: name, reason }, bytes);
-            },
-            request: (status, seconds) => metrics.pushDuration.observe({ sink: name, status }, seconds),
-            retry: (reason) => metrics.sinkRetries.inc({ sink: name, reason }),
-            log: (level, msg, fields) => log[level](msg, { sink: name, ...fields }),
+            log: (level, msg, fields) => log[level](msg, fields),
           },
         }),
       );
@@ -131,8 +151,11 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   progress = new Progress(metrics, log);
   const positions = await Positions.load(cfg.positionsFile, { retentionMs: cfg.positionsRetention });
   const cluster = await connect(cfg, log);
+  const sinks = await openSinks(cfg, metrics, log, progress).catch(async (err: unknown) => {
+    await cluster.close();
+    throw err;
+  });
   const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
-  const sinks = await openSinks(cfg, metrics, log, progress);
   const credit = new Credit(cfg.maxBufferBytes);
   const opens = new Limiter(cfg.maxConcurrentOpens);
   let listed = false;
@@ -162,6 +185,9 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   const autosave = positions.startAutosave(cfg.positionsInterval, (err) => log.error(err.message), () => metrics.positionsWritten());
   const refresher = setInterval(() => progress.refresh(), 5000);
   refresher.unref();
+  // In-flight bytes grow between acknowledgements, most while a sink is stuck: sample them, not only on acks.
+  const buffered = setInterval(() => metrics.bufferedBytes.set(credit.inFlight), 500);
+  buffered.unref();
 
   const entries$ = tail(
     {
@@ -215,6 +241,7 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     clearInterval(refresher);
+    clearInterval(buffered);
     status.stop();
     await Promise.all(sinks.map((s) => s.close()));
     await autosave.stop().catch((err: unknown) => {
@@ -233,7 +260,8 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
 async function readiness(listed: boolean, sinks: readonly Sink[]): Promise<{ ok: boolean; reasons: string[] }> {
   const reasons: string[] = [];
   if (!listed) reasons.push('first pod list not done yet');
-  for (const s of sinks) {
+  for (const sink of sinks) {
+    const s = sink instanceof SpoolingSink ? sink.inner : sink;
     if (s instanceof LokiSink) {
       const probe = await s.probe(2000);
       if (!probe.reachable) reasons.push(`${s.name} unreachable${probe.error ? `: ${probe.error}` : ''}`);

@@ -193,7 +193,7 @@ function checkDecodes(file: string, data: Buffer): LogEntry[] {
   try {
     return decodeBatch(data);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200);
     throw new SpoolError(
       `spool file ${file} is damaged (${why}): move it out of the spool folder to start without its lines, or restore it`,
     );

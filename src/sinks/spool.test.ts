@@ -169,7 +169,7 @@ test('a damaged spool file stops the start with the file named and the way out',
   const dir = await tempDir();
   const good = encodeBatch(batch(2));
   await writeFile(join(dir, '0000000000000000.batch'), good);
-  await writeFile(join(dir, '0000000000000001.batch'), good.subarray(0, good.length - 5));
+  await writeFile(join(dir, '0000000000000001.batch'), Buffer.concat([good.subarray(0, 40), Buffer.from('\n')]));
   await writeFile(join(dir, '0000000000000002.batch.tmp'), 'half written');
   await assert.rejects(SpoolStore.open(dir), (error: unknown) => {
     assert.ok(error instanceof SpoolError);
