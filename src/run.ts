@@ -151,11 +151,18 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   progress = new Progress(metrics, log);
   const positions = await Positions.load(cfg.positionsFile, { retentionMs: cfg.positionsRetention });
   const cluster = await connect(cfg, log);
-  const sinks = await openSinks(cfg, metrics, log, progress).catch(async (err: unknown) => {
+  const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
+  const namespaces = cfg.allNamespaces ? [] : cfg.namespace.length > 0 ? cfg.namespace : [contextNamespace(cluster.kc)];
+  await preflight(client, namespaces).catch(async (err: unknown) => {
+    await client.close();
     await cluster.close();
     throw err;
   });
-  const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
+  const sinks = await openSinks(cfg, metrics, log, progress).catch(async (err: unknown) => {
+    await client.close();
+    await cluster.close();
+    throw err;
+  });
   const credit = new Credit(cfg.maxBufferBytes);
   const opens = new Limiter(cfg.maxConcurrentOpens);
   let listed = false;
@@ -164,7 +171,6 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
     http = await startHttpServer({ listen: cfg.httpListen, metrics, ready: () => readiness(listed, sinks) });
     log.info('Serving /metrics, /healthz and /ready', { url: http.url });
   }
-  const namespaces = cfg.allNamespaces ? [] : cfg.namespace.length > 0 ? cfg.namespace : [contextNamespace(cluster.kc)];
   log.info('Starting', {
     cluster: cluster.describe,
     namespaces: namespaces.length === 0 ? 'all' : namespaces.join(','),
@@ -268,6 +274,17 @@ async function readiness(listed: boolean, sinks: readonly Sink[]): Promise<{ ok:
     }
   }
   return { ok: reasons.length === 0, reasons };
+}
+
+/**
+ * One cheap list per namespace scope before anything starts, so that a wrong server, expired credentials or
+ * missing RBAC end the run with one line that says what to fix, instead of retrying quietly.
+ */
+async function preflight(client: KubeClient, namespaces: readonly string[]): Promise<void> {
+  for (const ns of namespaces.length === 0 ? [undefined] : namespaces) {
+    const path = ns === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
+    await client.getJSON({ path, query: { limit: 1 }, headersTimeoutMs: 15_000 }, 'list');
+  }
 }
 
 /** Like kubectl: the current context's namespace, else `default`. */

@@ -157,8 +157,6 @@ class Follower {
         // An end with nothing read may mean the status lags behind the kubelet: do not spin.
         events?.state?.(this.#target, 'backoff');
         await sleep(backoffDelay(++this.#failures, reason === 'error' ? 500 : 100, this.#deps.options.maxBackoffMs), this.#signal);
-      } else {
-        this.#log.debug('Refreshing logs', { reason });
       }
     }
     events?.state?.(this.#target, 'finished');

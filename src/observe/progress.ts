@@ -31,7 +31,7 @@ export class Progress implements FollowEvents {
   closed(t: TargetInfo, reason: EndReason): void {
     this.#metrics.openStreams.dec();
     this.#metrics.reconnects.inc({ reason });
-    this.#log.debug('Refreshing logs', { target: targetName(t), reason });
+    this.#log.info('Refreshing logs', { target: targetName(t), reason });
   }
 
   read(lines: number, bytes: number): void {
