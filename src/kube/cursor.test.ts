@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cursor, ResumeFilter, lineHash, type CursorOptions } from './cursor.ts';
 import type { Timestamp } from '../time/timestamp.ts';
+import { seededRandom as rng } from '../sim/random.ts';
 
 // A simulated container log file and the kubelet's replay of it.
 interface FileLine {
@@ -13,16 +14,6 @@ interface FileLine {
   readonly text: string;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE_SEC = 1_704_067_200;
 

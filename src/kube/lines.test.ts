@@ -2,17 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter, parseLogLine, type RawLine } from './lines.ts';
 import { formatTimestamp, parseTimestamp } from '../time/timestamp.ts';
+import { seededRandom as rng } from '../sim/random.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function splitAll(chunks: Buffer[], maxLineBytes?: number): { lines: RawLine[]; rest: Buffer | undefined } {
   const s = new LineSplitter({ maxLineBytes });
