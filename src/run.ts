@@ -27,6 +27,8 @@ export const VERSION = '0.1.0';
 interface Cluster {
   readonly kc: KubeConfig;
   readonly describe: string;
+  /** The built-in simulated cluster: with no namespace given, all of its namespaces are followed. */
+  readonly simulated: boolean;
   close(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ async function connect(cfg: Config, log: Logger): Promise<Cluster> {
   const source: KubeconfigSource | undefined = cfg.sim ? undefined : findKubeconfig(cfg.kubeconfig, process.env);
   if (source !== undefined) {
     const kc = loadKubeConfig(source, cfg.context);
-    return { kc, describe: `${kc.getCurrentCluster()!.server} (context ${kc.getCurrentContext()})`, close: async () => undefined };
+    return { kc, describe: `${kc.getCurrentCluster()!.server} (context ${kc.getCurrentContext()})`, simulated: false, close: async () => undefined };
   }
   const { startSim } = await import('./sim/index.ts');
   const sim = await startSim({ scenario: cfg.simScenario });
@@ -44,7 +46,7 @@ async function connect(cfg: Config, log: Logger): Promise<Cluster> {
   });
   const kc = new KubeConfig();
   kc.loadFromString(sim.kubeconfig);
-  return { kc, describe: `${sim.url} (simulated, scenario ${cfg.simScenario})`, close: () => sim.close() };
+  return { kc, describe: `${sim.url} (simulated, scenario ${cfg.simScenario})`, simulated: true, close: () => sim.close() };
 }
 
 async function openSinks(cfg: Config, metrics: Metrics, log: Logger, progress: Progress): Promise<Sink[]> {
@@ -152,7 +154,7 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   const positions = await Positions.load(cfg.positionsFile, { retentionMs: cfg.positionsRetention });
   const cluster = await connect(cfg, log);
   const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
-  const namespaces = cfg.allNamespaces ? [] : cfg.namespace.length > 0 ? cfg.namespace : [contextNamespace(cluster.kc)];
+  const namespaces = cfg.allNamespaces || (cluster.simulated && cfg.namespace.length === 0) ? [] : cfg.namespace.length > 0 ? cfg.namespace : [contextNamespace(cluster.kc)];
   await preflight(client, namespaces).catch(async (err: unknown) => {
     await client.close();
     await cluster.close();
