@@ -74,17 +74,18 @@ export async function verify(opts: VerifyOptions): Promise<Comparison> {
 
 /**
  * The receiver misbehaves the way Loki does under load: 429 (with Retry-After) on a share of pushes in the first
- * third of the run, gone for `downMs` in the middle, 500 on a share of pushes afterwards.
+ * third of the run, 500 on a share of pushes in the second, then it goes away for `downMs`.
  */
 async function lokiFaults(loki: LokiReceiver, runMs: number, downMs: number, log: (m: string) => void): Promise<void> {
   const third = Math.max(1000, Math.floor(runMs / 3));
   loki.setMode(429, { share: 0.3, forMs: third, retryAfter: '1' });
   await new Promise((r) => setTimeout(r, third));
+  loki.setMode(500, { share: 0.3, forMs: third });
+  await new Promise((r) => setTimeout(r, third));
   log(`receiver down for ${downMs} ms`);
   await loki.goDown(downMs);
   await loki.whenUp();
   log('receiver back');
-  loki.setMode(500, { share: 0.3, forMs: third });
 }
 
 function receivedLines(loki: LokiReceiver): DeliveredLine[] {
