@@ -51,7 +51,7 @@ async function connect(cfg: Config, log: Logger): Promise<Cluster> {
 
 async function openSinks(cfg: Config, metrics: Metrics, log: Logger, progress: Progress): Promise<Sink[]> {
   const sinks: Sink[] = [];
-  if (cfg.outputFile !== undefined) sinks.push(await FileSink.open(cfg.outputFile, cfg.outputFormat));
+  if (cfg.outputFile !== undefined) sinks.push(countingSent(await FileSink.open(cfg.outputFile, cfg.outputFormat), metrics));
   if (cfg.lokiUrl.length > 0) {
     const secrets = readLokiCredentials({
       passwordFile: cfg.lokiBasicAuthPasswordFile,
@@ -119,6 +119,21 @@ async function openSinks(cfg: Config, metrics: Metrics, log: Logger, progress: P
   return sinks;
 }
 
+/** A sink that has no hooks of its own (the file) counts what it wrote, as the Loki sinks do through theirs. */
+function countingSent(sink: Sink, metrics: Metrics): Sink {
+  return {
+    name: sink.name,
+    write: async (batch) => {
+      await sink.write(batch);
+      let bytes = 0;
+      for (const e of batch) bytes += Buffer.byteLength(e.line);
+      metrics.sinkLinesSent.inc({ sink: sink.name }, batch.length);
+      metrics.sinkBytesSent.inc({ sink: sink.name }, bytes);
+    },
+    close: () => sink.close(),
+  };
+}
+
 function selectionOf(cfg: Config): Selection {
   return {
     includePods: cfg.includePods,
@@ -126,7 +141,7 @@ function selectionOf(cfg: Config): Selection {
     includeContainers: cfg.includeContainers,
     excludeContainers: cfg.excludeContainers,
     shard: cfg.shard,
-    self: cfg.selfPod,
+    self: cfg.selfPod === undefined ? undefined : { ...cfg.selfPod, container: cfg.selfContainer },
   };
 }
 

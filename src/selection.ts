@@ -21,8 +21,8 @@ export interface Selection {
   readonly includeContainers?: NameMatcher;
   readonly excludeContainers?: NameMatcher;
   readonly shard?: Shard;
-  /** Sidecar mode: only the containers of this pod. */
-  readonly self?: { readonly namespace: string; readonly pod: string };
+  /** Sidecar mode: only the containers of this pod, except `container`, the tailer's own. */
+  readonly self?: { readonly namespace: string; readonly pod: string; readonly container?: string };
 }
 
 /**
@@ -91,7 +91,9 @@ export function shardOf(podUid: string, count: number): number {
 }
 
 export function isSelected(target: TargetInfo, sel: Selection): boolean {
-  if (sel.self !== undefined && (target.namespace !== sel.self.namespace || target.pod !== sel.self.pod)) return false;
+  if (sel.self !== undefined) {
+    if (target.namespace !== sel.self.namespace || target.pod !== sel.self.pod || target.container === sel.self.container) return false;
+  }
   if (sel.shard !== undefined && shardOf(target.podUid, sel.shard.count) !== sel.shard.index) return false;
   if (sel.includePods !== undefined && !sel.includePods.test(target.pod)) return false;
   if (sel.excludePods?.test(target.pod) === true) return false;

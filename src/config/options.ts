@@ -67,6 +67,12 @@ export const OPTIONS = {
     section: 'Selection',
     help: 'follow only the pod this process runs in (sidecar mode); needs POD_NAME and POD_NAMESPACE (downward API)',
   }),
+  'self-container': single(text('NAME', 'a container name'), {
+    section: 'Selection',
+    help: "with --self, this process's own container, whose log is not followed (name the tailer's container k8s-tailer or set this)",
+    envFallback: ['CONTAINER_NAME'],
+    default: 'k8s-tailer',
+  }),
 
   // Following
   'stall-timeout': single(duration(1), {
