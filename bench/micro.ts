@@ -1,0 +1,177 @@
+// Pipeline micro-benchmarks, single-threaded, on log-like lines from 20 interleaved containers: line splitting and
+// timestamp parsing with the resume cursor, batching, Loki request planning, protobuf encoding, snappy, and
+// encode + compress together. Each returns lines/s and MB/s of log text.
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { Cursor } from '../src/kube/cursor.ts';
+import { LineSplitter, parseLogLine } from '../src/kube/lines.ts';
+import { batchBy } from '../src/pipeline/batch.ts';
+import { entrySize, type LogEntry } from '../src/pipeline/entry.ts';
+import { encodePushRequest } from '../src/sinks/loki/encode.ts';
+import { StreamLabeler } from '../src/sinks/loki/labels.ts';
+import { MetadataCache, planRequests, type PushPlan } from '../src/sinks/loki/plan.ts';
+import { snappyCompress } from '../src/sinks/loki/snappy.ts';
+import { formatTimestamp } from '../src/time/timestamp.ts';
+import { makeEntries, makeTarget } from '../test/loki-fixtures.ts';
+
+export interface MicroResult {
+  readonly name: string;
+  readonly lineBytes: number;
+  readonly linesPerSec: number;
+  /** MB/s of log text (the lines' bytes, without timestamps or framing). */
+  readonly mbPerSec: number;
+}
+
+export interface MicroOptions {
+  readonly lineBytes: number;
+  /** Lines in the working set (each run goes over all of them). */
+  readonly lines: number;
+  /** Minimum measuring time per benchmark; 0 = one pass (for tests). */
+  readonly seconds: number;
+}
+
+/** Log-like text of `size` bytes: varying numbers among repeated words, as real logs are. */
+export function logLine(i: number, size: number): string {
+  const words = ['GET', '/api/v1/orders', 'status=200', 'user=', 'latency_ms=', 'trace_id=', 'msg="request served"'];
+  let line = `level=info i=${i} `;
+  for (let w = 0; line.length < size; w++) line += `${words[(i + w) % words.length]}${(i * 7919 + w) % 10_007} `;
+  return line.slice(0, size);
+}
+
+/** `count` entries spread over 20 containers, interleaved as a merged pipeline delivers them. */
+export function workingSet(count: number, lineBytes: number): LogEntry[] {
+  const targets = Array.from({ length: 20 }, (_, t) => makeTarget({ container: `c${t}`, podUid: `uid-${t}` }));
+  const perTarget = Math.ceil(count / targets.length);
+  const lists = targets.map((t, k) => makeEntries(t, perTarget, { line: (i) => logLine(i * 20 + k, lineBytes) }));
+  const out: LogEntry[] = [];
+  for (let i = 0; i < perTarget && out.length < count; i++) {
+    for (const list of lists) if (out.length < count) out.push(list[i]);
+  }
+  return out;
+}
+
+/** Runs `pass` (which handles `lines` lines of `textBytes` bytes) until `seconds` have passed, at least once. */
+function measure(name: string, opts: MicroOptions, lines: number, textBytes: number, pass: () => void): MicroResult {
+  pass(); // warm up
+  const started = performance.now();
+  let passes = 0;
+  do {
+    pass();
+    passes++;
+  } while (performance.now() - started < opts.seconds * 1000);
+  const seconds = (performance.now() - started) / 1000;
+  return { name, lineBytes: opts.lineBytes, linesPerSec: (lines * passes) / seconds, mbPerSec: (textBytes * passes) / seconds / 1e6 };
+}
+
+const textBytesOf = (entries: readonly LogEntry[]): number => entries.reduce((n, e) => n + Buffer.byteLength(e.line), 0);
+
+/** One container's follow body (`<RFC3339Nano> <line>\n` lines) in 64 KiB chunks, as the kubelet sends it. */
+function followBody(entries: readonly LogEntry[]): Buffer[] {
+  const body = Buffer.from(entries.map((e) => `${formatTimestamp(e.ts)} ${e.line}\n`).join(''));
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < body.length; at += 64 * 1024) chunks.push(body.subarray(at, at + 64 * 1024));
+  return chunks;
+}
+
+export function benchParse(opts: MicroOptions): MicroResult {
+  const entries = workingSet(opts.lines, opts.lineBytes);
+  const chunks = followBody(entries);
+  return measure('split + parse + cursor', opts, entries.length, textBytesOf(entries), () => {
+    const splitter = new LineSplitter();
+    const cursor = new Cursor(0);
+    for (const chunk of chunks) {
+      splitter.push(chunk);
+      for (const raw of splitter.take()) {
+        const parsed = parseLogLine(raw.bytes);
+        cursor.record(parsed.ts, parsed.line);
+      }
+    }
+  });
+}
+
+export async function benchBatch(opts: MicroOptions): Promise<MicroResult> {
+  const entries = workingSet(opts.lines, opts.lineBytes);
+  const batch = batchBy<LogEntry>({ maxBytes: 1024 * 1024, maxWaitMs: 1000, size: (e) => entrySize(e.line) });
+  // rxjs runs synchronously here, so measure's synchronous loop works on a promise-free pass.
+  let batches = 0;
+  const result = measure('batch (1 MiB)', opts, entries.length, textBytesOf(entries), () => {
+    from(entries).pipe(batch).subscribe(() => {
+      batches++;
+    });
+  });
+  const check = await lastValueFrom(from(entries).pipe(batch, toArray()));
+  if (check.flat().length !== entries.length || batches === 0) throw new Error('batchBy lost entries');
+  return result;
+}
+
+const PLAN_OPTIONS = { batchBytes: 1024 * 1024, maxLineBytes: 256_000, lineTooLong: 'truncate' } as const;
+
+/** 1 MiB batches as the pipeline hands them to the Loki sink. */
+function sinkBatches(opts: MicroOptions): LogEntry[][] {
+  const entries = workingSet(opts.lines, opts.lineBytes);
+  const batches: LogEntry[][] = [];
+  let batch: LogEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    batch.push(e);
+    bytes += entrySize(e.line);
+    if (bytes >= PLAN_OPTIONS.batchBytes) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+function plans(batches: readonly LogEntry[][]): PushPlan[] {
+  const labeler = new StreamLabeler({}, () => undefined);
+  const cache = new MetadataCache();
+  return batches.flatMap((b) => planRequests(b, labeler, cache, PLAN_OPTIONS));
+}
+
+export function benchPlan(opts: MicroOptions): MicroResult {
+  const batches = sinkBatches(opts);
+  const labeler = new StreamLabeler({}, () => undefined);
+  const cache = new MetadataCache();
+  const all = batches.flat();
+  return measure('Loki request planning', opts, all.length, textBytesOf(all), () => {
+    for (const b of batches) planRequests(b, labeler, cache, PLAN_OPTIONS);
+  });
+}
+
+/** Planned requests and their line count and text bytes. */
+function planned(opts: MicroOptions): { requests: PushPlan[]; lines: number; textBytes: number } {
+  const batches = sinkBatches(opts);
+  const all = batches.flat();
+  return { requests: plans(batches), lines: all.length, textBytes: textBytesOf(all) };
+}
+
+export function benchEncode(opts: MicroOptions): MicroResult {
+  const { requests, lines, textBytes } = planned(opts);
+  return measure('protobuf encode', opts, lines, textBytes, () => {
+    for (const plan of requests) encodePushRequest(plan.streams);
+  });
+}
+
+export function benchSnappy(opts: MicroOptions): MicroResult {
+  const { requests, lines, textBytes } = planned(opts);
+  const bodies = requests.map((p) => encodePushRequest(p.streams));
+  return measure('snappy compress', opts, lines, textBytes, () => {
+    for (const body of bodies) snappyCompress(body);
+  });
+}
+
+export const ENCODE_COMPRESS = 'encode + snappy';
+
+export function benchEncodeCompress(opts: MicroOptions): MicroResult {
+  const { requests, lines, textBytes } = planned(opts);
+  return measure(ENCODE_COMPRESS, opts, lines, textBytes, () => {
+    for (const plan of requests) snappyCompress(encodePushRequest(plan.streams));
+  });
+}
+
+/** Every micro-benchmark for one line size. */
+export async function runMicro(opts: MicroOptions): Promise<MicroResult[]> {
+  return [benchParse(opts), await benchBatch(opts), benchPlan(opts), benchEncode(opts), benchSnappy(opts), benchEncodeCompress(opts)];
+}

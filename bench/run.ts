@@ -1,0 +1,107 @@
+// `npm run bench [-- --quick] [--only throughput,fanout,recovery,micro] [--cpu-prof]`: runs the benchmarks, prints
+// their tables and PASS/FAIL per target, and writes bench/results.json. Readers are compared with baselines run in
+// the same process tree (the simulator's raw output, kubectl), since absolute figures drift on shared machines.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubectlGroup } from './children.ts';
+import { fanoutKubectl, fanoutTailer, recovery, tailerBaselineRss, type FanoutResult, type RecoveryResult } from './fanout.ts';
+import { runMicro, type MicroResult } from './micro.ts';
+import { render, verdicts, type ThroughputRun } from './report.ts';
+import { measureCeiling, measureKubectl, measureTailer } from './throughput.ts';
+
+const PARTS = ['throughput', 'fanout', 'recovery', 'micro'] as const;
+type Part = (typeof PARTS)[number];
+
+interface Plan {
+  readonly quick: boolean;
+  readonly parts: ReadonlySet<Part>;
+  readonly cpuProf: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Plan {
+  let parts = new Set<Part>(PARTS);
+  const onlyAt = argv.indexOf('--only');
+  if (onlyAt !== -1) {
+    const names = (argv[onlyAt + 1] ?? '').split(',');
+    const bad = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+    if (bad.length > 0) throw new Error(`unknown --only part "${bad.join(',')}": use ${PARTS.join(', ')}`);
+    parts = new Set(names as Part[]);
+  }
+  const known = new Set(['--quick', '--only', '--cpu-prof', onlyAt === -1 ? '' : argv[onlyAt + 1]]);
+  const unknown = argv.filter((a) => !known.has(a));
+  if (unknown.length > 0) throw new Error(`unknown argument "${unknown[0]}": use --quick, --only PARTS, --cpu-prof`);
+  return { quick: argv.includes('--quick'), parts, cpuProf: argv.includes('--cpu-prof') };
+}
+
+const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
+
+async function main(): Promise<void> {
+  const plan = parseArgs(process.argv.slice(2));
+  const dir = await mkdtemp(join(tmpdir(), 'k8s-tailer-bench-'));
+  const profDir = fileURLToPath(new URL('./profiles/', import.meta.url));
+  const kubectl = KubectlGroup.available();
+  const q = plan.quick;
+  const throughput: ThroughputRun[] = [];
+  const fanout: FanoutResult[] = [];
+  let rec: RecoveryResult | undefined;
+  const micro: MicroResult[] = [];
+  const started = Date.now();
+  try {
+    if (plan.parts.has('throughput')) {
+      for (const lineBytes of [100, 1024]) {
+        const cfg = {
+          pods: 4, lineBytes, warmSec: q ? 2 : 3, measureSec: q ? 4 : 10, dir,
+          tailerNodeArgs: plan.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=tailer-${lineBytes}B.cpuprofile`] : undefined,
+        };
+        say(`throughput ${lineBytes} B: ceiling`);
+        const ceiling = await measureCeiling(cfg);
+        say(`throughput ${lineBytes} B: tailer`);
+        const tailer = await measureTailer(cfg);
+        say(kubectl ? `throughput ${lineBytes} B: kubectl` : 'kubectl not found: no kubectl baseline');
+        const k = kubectl ? await measureKubectl(cfg) : undefined;
+        throughput.push({ lineBytes, pods: cfg.pods, ceiling, tailer, kubectl: k });
+      }
+    }
+    const fan = { dir, steadySec: q ? 5 : 10, openTimeoutSec: 120 };
+    if (plan.parts.has('fanout')) {
+      say('fan-out: tailer following nothing');
+      const base = await tailerBaselineRss(fan);
+      for (const n of q ? [100, 1000] : [100, 1000, 3000]) {
+        say(`fan-out: tailer, ${n} containers`);
+        fanout.push(await fanoutTailer(fan, n, base));
+      }
+      if (kubectl) {
+        say('fan-out: kubectl, 100 containers');
+        fanout.push(await fanoutKubectl(fan, 100));
+      }
+    }
+    if (plan.parts.has('recovery')) {
+      say('API load and recovery: 1,000 targets, every connection dropped');
+      rec = await recovery(fan, 1000, 16, 60);
+    }
+    if (plan.parts.has('micro')) {
+      for (const lineBytes of [100, 1024]) {
+        say(`micro-benchmarks, ${lineBytes} B lines`);
+        micro.push(...(await runMicro({ lineBytes, lines: lineBytes === 100 ? 60_000 : 12_000, seconds: q ? 0.5 : 2 })));
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const results = { throughput, fanout, recovery: rec, micro };
+  const text = render(results);
+  process.stdout.write(`${text}\n`);
+  const out = fileURLToPath(new URL('./results.json', import.meta.url));
+  await writeFile(out, `${JSON.stringify({
+    date: new Date().toISOString(), quick: q, node: process.version, cpus: cpus().length, loadavg: loadavg(),
+    seconds: Math.round((Date.now() - started) / 1000), kubectl, ...results, targets: verdicts(results),
+  }, null, 2)}\n`);
+  say(`results in ${out}${plan.cpuProf ? `, CPU profiles in ${profDir}` : ''} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
