@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cursor, ResumeFilter, lineHash, type CursorOptions } from './cursor.ts';
 import type { Timestamp } from '../time/timestamp.ts';
+import { fnv1a32 } from '../hash.ts';
 import { seededRandom as rng } from '../sim/random.ts';
 
 // A simulated container log file and the kubelet's replay of it.
@@ -238,6 +239,12 @@ test('the boundary hash covers timestamp and text', () => {
   assert.notEqual(lineHash(at(0, 1), 'a'), lineHash(at(0, 2), 'a'));
   assert.notEqual(lineHash(at(0, 1), 'a'), lineHash(at(0, 1), 'b'));
   assert.notEqual(lineHash(undefined, 'a'), lineHash(at(0, 0), 'a'));
+});
+
+test('the line hash is FNV-1a of "sec.nsec text" (saved positions depend on it)', () => {
+  assert.equal(lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'héllo'), fnv1a32('héllo', fnv1a32('1700000123.45000 ')));
+  assert.equal(lineHash({ sec: 0, nsec: 0 }, ''), fnv1a32('0.0 '));
+  assert.equal(lineHash(undefined, 'x'), fnv1a32('x', fnv1a32('-')));
 });
 
 test('old seconds leave the window; counts survive a JSON round trip', () => {

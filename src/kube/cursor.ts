@@ -8,7 +8,7 @@
 // somewhat earlier than delivered ones (stdout/stderr skew) are still in the replay. The hash of the last
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
-import { fnv1a32 } from '../hash.ts';
+import { fnv1a32, fnv1a32Integer } from '../hash.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
@@ -61,7 +61,9 @@ export interface CursorJSON {
 
 /** Identifies a delivered line at a resume boundary: its timestamp and text. */
 export function lineHash(ts: Timestamp | undefined, line: string): number {
-  return fnv1a32(line, fnv1a32(ts === undefined ? '-' : `${ts.sec}.${ts.nsec} `));
+  // = fnv1a32(line, fnv1a32(`${ts.sec}.${ts.nsec} `)), without building that string for every line.
+  const prefix = ts === undefined ? fnv1a32('-') : fnv1a32(' ', fnv1a32Integer(ts.nsec, fnv1a32('.', fnv1a32Integer(ts.sec))));
+  return fnv1a32(line, prefix);
 }
 
 export class Cursor {
