@@ -7,7 +7,7 @@
 // would re-ship or skip everything.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Cursor, type CursorJSON } from './kube/cursor.ts';
+import { Cursor, type CursorJSON, type HashedEntry } from './kube/cursor.ts';
 import type { LogEntry, TargetInfo } from './pipeline/entry.ts';
 import { formatTimestamp, parseTimestamp, timestampFromMillis } from './time/timestamp.ts';
 
@@ -112,7 +112,7 @@ export class Positions {
         target = e.target;
         st = this.#stateFor(e, now);
       }
-      st.cursor.record(e.ts, e.line);
+      st.cursor.record(e.ts, e.line, (e as Partial<HashedEntry>).hash);
     }
     this.#dirty = true;
   }

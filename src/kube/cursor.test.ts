@@ -303,3 +303,14 @@ test('constructor options are validated', () => {
   assert.throws(() => new Cursor(0, { windowSec: 2, marginSec: 3 }), /marginSec must be an integer from 0 to windowSec \(2\)/);
   assert.throws(() => new Cursor(-1), /restart count/);
 });
+
+test('a cursor given each line hash precomputed saves exactly what one hashing itself saves', () => {
+  const own = new Cursor(0);
+  const given = new Cursor(0);
+  for (let i = 0; i < 50; i++) {
+    const ts = i % 7 === 3 ? undefined : at(Math.floor(i / 10), i);
+    own.record(ts, `line ${i}`);
+    given.record(ts, `line ${i}`, lineHash(ts, `line ${i}`));
+  }
+  assert.deepEqual(given.toJSON(), own.toJSON());
+});

@@ -9,6 +9,7 @@
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { fnv1a32, fnv1a32Integer } from '../hash.ts';
+import type { LogEntry } from '../pipeline/entry.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
@@ -57,6 +58,14 @@ export interface CursorJSON {
   lastHash?: number;
   /** `[second, lineHash]` of the last delivered lines inside the window, in delivery order. */
   recent?: [number, number][];
+}
+
+/**
+ * A LogEntry as followers emit it, carrying lineHash(ts, line) so that the acknowledged cursor downstream
+ * (positions) does not hash every line a second time. Entries from elsewhere (spool) may lack it.
+ */
+export interface HashedEntry extends LogEntry {
+  readonly hash: number;
 }
 
 /** Identifies a delivered line at a resume boundary: its timestamp and text. */
@@ -111,14 +120,17 @@ export class Cursor {
     return this.#newest;
   }
 
-  /** A line was delivered downstream. A line without a timestamp counts under its predecessor's. */
-  record(ts: Timestamp | undefined, line: string): void {
+  /**
+   * A line was delivered downstream. A line without a timestamp counts under its predecessor's. `hash` must be
+   * lineHash(ts, line) when given (computed once per line by the follower).
+   */
+  record(ts: Timestamp | undefined, line: string, hash: number = lineHash(ts, line)): void {
     this.#total++;
     this.#lastLine = line;
     this.#lastLineTs = ts;
     this.#lastHash = undefined;
     const counted = ts ?? this.#lastTs;
-    this.#remember(counted === undefined ? Number.NEGATIVE_INFINITY : counted.sec, lineHash(ts, line));
+    this.#remember(counted === undefined ? Number.NEGATIVE_INFINITY : counted.sec, hash);
     if (counted === undefined) return;
     this.#lastTs = counted;
     if (this.#newest === undefined || compareTimestamps(counted, this.#newest) > 0) this.#newest = counted;
