@@ -7,12 +7,13 @@ import type { AddressInfo } from 'node:net';
 import type { Pod, PodList, Status } from '../kube/types.ts';
 import { formatSeconds, nowTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { streamLog } from './logstream.ts';
+import { API_VERSIONS, apiGroup, apiGroupList, emptyResource, resourceList } from './discovery.ts';
 import type { Cluster } from './model.ts';
 import type { Random } from './random.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type PodPredicate } from './selectors.ts';
 import {
-  badRequest, expired, internalError, invalid, methodNotAllowed, namespaceNotFound, pathNotFound, podNotFound, serviceUnavailable,
-  tooManyRequests, unauthorized,
+  badRequest, expired, internalError, invalid, methodNotAllowed, namespaceNotFound, objectNotFound, pathNotFound, podNotFound,
+  serviceUnavailable, tooManyRequests, unauthorized,
 } from './status.ts';
 import { withKind } from './watch.ts';
 import { streamWatch } from './watchstream.ts';
@@ -53,7 +54,10 @@ export interface ApiServer {
 }
 
 type Route =
-  | { kind: 'version' | 'api' | 'apis' | 'apiv1' | 'health' }
+  | { kind: 'version' | 'api' | 'apis' | 'health' }
+  | { kind: 'group'; name: string }
+  | { kind: 'groupVersion'; groupVersion: string }
+  | { kind: 'missing'; groupVersion: string; resource: string; name: string }
   | { kind: 'pods'; namespace: string | undefined }
   | { kind: 'namespaces' }
   | { kind: 'namespace'; name: string }
@@ -62,22 +66,6 @@ type Route =
 const VERSION = {
   major: '1', minor: '32', gitVersion: 'v1.32.0-k8s-tailer-sim', gitCommit: '0000000000000000000000000000000000000000',
   gitTreeState: 'clean', buildDate: '2024-12-11T00:00:00Z', goVersion: 'go1.23.4', compiler: 'gc', platform: 'linux/amd64',
-};
-
-const API_VERSIONS = {
-  kind: 'APIVersions', versions: ['v1'],
-  serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
-};
-
-const API_GROUPS = { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
-
-const CORE_RESOURCES = {
-  kind: 'APIResourceList', groupVersion: 'v1',
-  resources: [
-    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] },
-    { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
-    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
-  ],
 };
 
 const CONTINUE_TOO_OLD = 'The provided continue parameter is too old to display a consistent list result. You can start a new '
@@ -97,17 +85,30 @@ function route(path: string): Route | undefined {
   if (path === '/version' || path === '/version/') return { kind: 'version' };
   if (path === '/api' || path === '/api/') return { kind: 'api' };
   if (path === '/apis' || path === '/apis/') return { kind: 'apis' };
-  if (path === '/api/v1' || path === '/api/v1/') return { kind: 'apiv1' };
+  if (path === '/api/v1' || path === '/api/v1/') return { kind: 'groupVersion', groupVersion: 'v1' };
   if (path === '/healthz' || path === '/readyz' || path === '/livez') return { kind: 'health' };
   if (path === '/api/v1/pods') return { kind: 'pods', namespace: undefined };
   if (path === '/api/v1/namespaces') return { kind: 'namespaces' };
   const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
   if (ns !== null) return { kind: 'namespace', name: decodeURIComponent(ns[1]) };
   const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(\/log)?)?$/.exec(path);
-  if (m === null) return undefined;
+  if (m === null) return groupRoute(path);
   const namespace = decodeURIComponent(m[1]);
   if (m[2] === undefined) return { kind: 'pods', namespace };
   return { kind: m[3] === undefined ? 'pod' : 'log', namespace, name: decodeURIComponent(m[2]) };
+}
+
+/** API groups, their versions, and objects of the always-empty kinds (core ones included). */
+function groupRoute(path: string): Route | undefined {
+  const group = /^\/apis\/([^/]+)\/?$/.exec(path);
+  if (group !== null) return { kind: 'group', name: group[1] };
+  const version = /^\/apis\/([^/]+\/[^/]+)\/?$/.exec(path);
+  if (version !== null) return { kind: 'groupVersion', groupVersion: version[1] };
+  const object = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))(\/namespaces\/[^/]+)?\/([^/]+)\/([^/]+)$/.exec(path);
+  if (object === null) return undefined;
+  const groupVersion = object[1] ?? object[2];
+  const resource = emptyResource(groupVersion, object[4], object[3] !== undefined);
+  return resource === undefined ? undefined : { kind: 'missing', groupVersion, resource: resource.name, name: decodeURIComponent(object[5]) };
 }
 
 const TRUE_VALUES = ['1', 't', 'T', 'true', 'TRUE', 'True'];
@@ -225,6 +226,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'namespace': return 'get namespaces';
       case 'version': return 'get version';
       case 'health': return 'get health';
+      case 'missing': return `get ${r.resource}`;
       default: return 'get discovery';
     }
   }
@@ -379,8 +381,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     switch (r.kind) {
       case 'version': sendJson(res, 200, VERSION); return;
       case 'api': sendJson(res, 200, API_VERSIONS); return;
-      case 'apis': sendJson(res, 200, API_GROUPS); return;
-      case 'apiv1': sendJson(res, 200, CORE_RESOURCES); return;
+      case 'apis': sendJson(res, 200, apiGroupList()); return;
+      case 'group':
+      case 'groupVersion': {
+        const doc = r.kind === 'group' ? apiGroup(r.name) : resourceList(r.groupVersion);
+        if (doc === undefined) sendStatus(res, pathNotFound());
+        else sendJson(res, 200, doc);
+        return;
+      }
+      case 'missing': {
+        const group = r.groupVersion.includes('/') ? r.groupVersion.split('/')[0] : '';
+        sendStatus(res, objectNotFound(r.resource, r.name, group));
+        return;
+      }
       case 'health':
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
         return;

@@ -12,11 +12,16 @@ export const unauthorized = (): Status => failure(401, 'Unauthorized', 'Unauthor
 
 export const badRequest = (message: string): Status => failure(400, 'BadRequest', message);
 
-export const podNotFound = (name: string): Status =>
-  failure(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+/** 404 for an object of `resource` (plural) in API group `group` ('' = core). */
+export function objectNotFound(resource: string, name: string, group = ''): Status {
+  if (group === '') return failure(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+  const details: Status['details'] & { group?: string } = { name, group, kind: resource };
+  return failure(404, 'NotFound', `${resource}.${group} "${name}" not found`, details);
+}
 
-export const namespaceNotFound = (name: string): Status =>
-  failure(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+export const podNotFound = (name: string): Status => objectNotFound('pods', name);
+
+export const namespaceNotFound = (name: string): Status => objectNotFound('namespaces', name);
 
 export const pathNotFound = (): Status =>
   failure(404, 'NotFound', 'the server could not find the requested resource', {});
