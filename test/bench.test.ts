@@ -1,0 +1,59 @@
+// The benchmark's own parts, on tiny inputs: the micro-benchmarks run, /proc and Prometheus text are read right,
+// and targets are judged right. (The benchmark itself is `npm run bench`, not part of the test suite.)
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseMetrics } from '../bench/children.ts';
+import { runMicro, workingSet } from '../bench/micro.ts';
+import { parseProc } from '../bench/proc.ts';
+import { countNewlines } from '../bench/reader.ts';
+import { render, verdicts, type Results } from '../bench/report.ts';
+
+test('every micro-benchmark runs once on a small input and reports a rate', async () => {
+  const results = await runMicro({ lineBytes: 100, lines: 400, seconds: 0 });
+  assert.deepEqual(results.map((r) => r.name), [
+    'split + parse + cursor', 'batch (1 MiB)', 'Loki request planning', 'protobuf encode', 'snappy compress', 'encode + snappy',
+  ]);
+  for (const r of results) assert.ok(r.linesPerSec > 0 && r.mbPerSec > 0, r.name);
+  const set = workingSet(45, 1024);
+  assert.equal(set.length, 45);
+  assert.ok(set.every((e) => Buffer.byteLength(e.line) === 1024));
+  assert.notEqual(set[0].target, set[1].target, 'containers interleaved');
+});
+
+test('/proc stat and status give CPU seconds, RSS and peak RSS', () => {
+  const stat = '4242 (node worker) S 1 4242 4242 0 -1 4194560 9000 0 0 0 250 50 0 0 20 0 11 0 100 1000000 2500';
+  const s = parseProc(stat, 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n');
+  assert.equal(s.rssBytes, 100 * 1024 * 1024);
+  assert.equal(s.peakRssBytes, 200 * 1024 * 1024);
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  assert.equal(s.cpuSeconds, (250 + 50) / ticks, 'utime + stime, in clock ticks');
+});
+
+test('Prometheus text is summed per metric over label sets; newlines are counted', () => {
+  const m = parseMetrics('# HELP x\ntailer_sink_lines_sent_total{sink="a"} 5\ntailer_sink_lines_sent_total{sink="b"} 7\nnodejs_eventloop_lag_p99_seconds 0.012\n');
+  assert.equal(m.get('tailer_sink_lines_sent_total'), 12);
+  assert.equal(m.get('nodejs_eventloop_lag_p99_seconds'), 0.012);
+  assert.equal(countNewlines(Buffer.from('a\nb\n\nc')), 3);
+});
+
+test('targets are judged on what was measured', () => {
+  const rate = (reader: 'ceiling' | 'tailer' | 'kubectl', linesPerSec: number) =>
+    ({ reader, linesPerSec, mbPerSec: 1, cpuSecPerMillionLines: 1, peakRssBytes: 1, simCpu: 1 });
+  const results: Results = {
+    throughput: [{ lineBytes: 100, pods: 4, ceiling: rate('ceiling', 100), tailer: rate('tailer', 85), kubectl: rate('kubectl', 90) }],
+    fanout: [],
+    recovery: {
+      containers: 1000, maxConcurrentOpens: 16, peakOpensInFlight: 17, peakOpensPerSec: 300, recoverySec: 6,
+      recoveredTargets: 1000, apiRequestsPerMinSteady: 0, apiRequestsPerMinRecovery: 100,
+    },
+    micro: [],
+  };
+  assert.deepEqual(verdicts(results).map((v) => [v.name, v.pass]), [
+    ['throughput 100 B: tailer / ceiling', true],
+    ['throughput 100 B: tailer / kubectl', false],
+    ['recovery: stream opens in flight', false],
+    ['recovery: seconds until 1000 targets deliver', true],
+  ]);
+  assert.match(render(results), /\| throughput 100 B: tailer \/ kubectl +\| >= 1 +\| +0\.94 \| +FAIL \|/);
+});
