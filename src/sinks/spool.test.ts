@@ -183,3 +183,18 @@ test('a damaged spool file stops the start with the file named and the way out',
   assert.deepEqual(await readdir(dir), ['0000000000000000.batch'], 'the unfinished temporary file is removed');
   assert.deepEqual(decodeBatch(await readFile(join(dir, '0000000000000000.batch'))).length, 2);
 });
+
+test('close while a write waits for room: the write rejects, the spool stays for the next start', async () => {
+  const r = await receiver();
+  const dir = await tempDir();
+  const one = batch(3);
+  const sink = await SpoolingSink.open(loki(r), { dir, maxBytes: encodeBatch(one).length + 10, afterMs: 100 });
+  await r.goDown(60_000);
+  await sink.write(one);
+  const blocked = sink.write(batch(3));
+  const rejected = assert.rejects(blocked, /closed while waiting for room in the spool/);
+  await sleep(100);
+  await sink.close();
+  await rejected;
+  assert.equal((await batchFiles(dir)).length, 1);
+});
