@@ -8,11 +8,15 @@ export const FNV_OFFSET_32 = 0x811c9dc5;
  * bytes). `seed` chains hashes: `fnv1a32(b, fnv1a32(a))`.
  */
 export function fnv1a32(text: string, seed: number = FNV_OFFSET_32): number {
+  return fnv1a32Slice(text, 0, text.length, seed);
+}
+
+/** fnv1a32 of `text.slice(start, end)`, without the slice. */
+export function fnv1a32Slice(text: string, start: number, end: number, seed: number = FNV_OFFSET_32): number {
   // Kept in int32 arithmetic throughout (`| 0`, one imul per unit): a uint32 start value would make V8 run the
   // loop on doubles, several times slower, and this runs over every shipped line.
   let h = seed | 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 

@@ -314,3 +314,14 @@ test('a cursor given each line hash precomputed saves exactly what one hashing i
   }
   assert.deepEqual(given.toJSON(), own.toJSON());
 });
+
+test('long lines hash by length and both ends: a change at either end or in length changes the hash', () => {
+  const base = 'a'.repeat(100) + 'b'.repeat(300) + 'c'.repeat(100);
+  const ts = at(0, 1);
+  const h = lineHash(ts, base);
+  assert.notEqual(lineHash(ts, 'x' + base.slice(1)), h);
+  assert.notEqual(lineHash(ts, base.slice(0, -1) + 'x'), h);
+  assert.notEqual(lineHash(ts, base + 'c'), h);
+  assert.notEqual(lineHash(at(0, 2), base), h);
+  assert.equal(lineHash(ts, base), h);
+});

@@ -8,7 +8,7 @@
 // somewhat earlier than delivered ones (stdout/stderr skew) are still in the replay. The hash of the last
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
-import { fnv1a32, fnv1a32Integer } from '../hash.ts';
+import { fnv1a32, fnv1a32Integer, fnv1a32Slice } from '../hash.ts';
 import type { LogEntry } from '../pipeline/entry.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
@@ -68,11 +68,21 @@ export interface HashedEntry extends LogEntry {
   readonly hash: number;
 }
 
-/** Identifies a delivered line at a resume boundary: its timestamp and text. */
+// Lines up to this long are hashed whole; longer ones by their length and both ends.
+const HASH_WHOLE = 256;
+const HASH_EDGE = 96;
+
+/**
+ * Identifies a delivered line at a resume boundary: its timestamp and text. It only has to tell apart the lines of
+ * the few seconds a resume looks at, which already differ in timestamp or position, so a long line is hashed by its
+ * length and its first and last 96 characters: hashing every character was the largest per-line cost.
+ */
 export function lineHash(ts: Timestamp | undefined, line: string): number {
-  // = fnv1a32(line, fnv1a32(`${ts.sec}.${ts.nsec} `)), without building that string for every line.
+  // = fnv1a32(line, fnv1a32(`${ts.sec}.${ts.nsec} `)) for short lines, without building that string for every line.
   const prefix = ts === undefined ? fnv1a32('-') : fnv1a32(' ', fnv1a32Integer(ts.nsec, fnv1a32('.', fnv1a32Integer(ts.sec))));
-  return fnv1a32(line, prefix);
+  const n = line.length;
+  if (n <= HASH_WHOLE) return fnv1a32(line, prefix);
+  return fnv1a32Slice(line, n - HASH_EDGE, n, fnv1a32Slice(line, 0, HASH_EDGE, fnv1a32Integer(n, prefix)));
 }
 
 export class Cursor {
