@@ -1,5 +1,5 @@
 // Encode + compress throughput of Loki push bodies for 100-byte and 1 KiB lines: the hand-rolled protobuf writer
-// the sink uses against protobufjs' reflection encoder, and the sink's snappy compressor against snappyjs.
+// the sink uses against protobufjs' reflection encoder, both compressed with snappyjs.
 // Run: node bench/encode.bench.ts [--seconds 2]
 import { compress } from 'snappyjs';
 import type { LogEntry } from '../src/pipeline/entry.ts';
@@ -7,7 +7,6 @@ import { encodePushJson, encodePushRequest } from '../src/sinks/loki/encode.ts';
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
 import { MetadataCache, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
 import { pushRequestType } from '../src/sinks/loki/schema.ts';
-import { snappyCompress } from '../src/sinks/loki/snappy.ts';
 import { makeEntries, makeTarget } from '../test/loki-fixtures.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
@@ -105,15 +104,13 @@ for (const lineBytes of [100, 1024]) {
   rows.push(
     measure('plan + encode + snappy (sink write)', lineBytes, plans, (plan) => {
       const [planned] = planRequests(batches.get(plan) ?? [], labeler, metadataCache, PLAN_OPTIONS);
-      return snappyCompress(encodePushRequest(planned.streams));
+      return compress(encodePushRequest(planned.streams));
     }),
   );
-  rows.push(measure('hand-rolled + own snappy (sink)', lineBytes, plans, (plan) => snappyCompress(encodePushRequest(plan.streams))));
   rows.push(measure('hand-rolled + snappyjs', lineBytes, plans, (plan) => compress(encodePushRequest(plan.streams))));
   rows.push(measure('reflection + snappyjs', lineBytes, plans, (plan) => compress(reflectionEncode(plan.streams))));
   rows.push(measure('hand-rolled protobuf only', lineBytes, plans, (plan) => encodePushRequest(plan.streams)));
   rows.push(measure('reflection protobuf only', lineBytes, plans, (plan) => reflectionEncode(plan.streams)));
-  rows.push(measure('own snappy only', lineBytes, plans, (plan) => snappyCompress(bodies.get(plan) ?? new Uint8Array())));
   rows.push(measure('snappyjs only', lineBytes, plans, (plan) => compress(bodies.get(plan) ?? new Uint8Array())));
   rows.push(measure('JSON (no compression)', lineBytes, plans, (plan) => Buffer.from(encodePushJson(plan.streams))));
 }

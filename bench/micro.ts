@@ -9,7 +9,7 @@ import { entrySize, type LogEntry } from '../src/pipeline/entry.ts';
 import { encodePushRequest } from '../src/sinks/loki/encode.ts';
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
 import { MetadataCache, planRequests, type PushPlan } from '../src/sinks/loki/plan.ts';
-import { snappyCompress } from '../src/sinks/loki/snappy.ts';
+import { compress as snappyCompress } from 'snappyjs';
 import { formatTimestamp } from '../src/time/timestamp.ts';
 import { makeEntries, makeTarget } from '../test/loki-fixtures.ts';
 

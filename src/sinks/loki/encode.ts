@@ -6,7 +6,7 @@
 import { toEpochNanosString } from '../../time/timestamp.ts';
 import type { LabelPair } from './labels.ts';
 import type { PlannedEntry, PlannedStream } from './plan.ts';
-import { snappyCompress } from './snappy.ts';
+import { compress as snappyCompress } from 'snappyjs';
 import { utf8Bytes } from './utf8.ts';
 
 export type PushFormat = 'protobuf' | 'json';
