@@ -40,7 +40,9 @@ export class FileSink implements Sink {
   /** `-` is stdout. The file is created (with its folder) if missing and appended to. */
   static async open(target: string, format: FileFormat): Promise<FileSink> {
     if (target === '-') return new FileSink('stdout', format, process.stdout, undefined);
-    await mkdir(path.dirname(path.resolve(target)), { recursive: true });
+    await mkdir(path.dirname(path.resolve(target)), { recursive: true }).catch((err: Error) => {
+      throw new Error(`cannot open output file ${target}: ${err.message}`);
+    });
     const file = createWriteStream(target, { flags: 'a' });
     await new Promise<void>((resolve, reject) => {
       file.once('open', () => resolve());
