@@ -88,6 +88,13 @@ export function targetName(t: TargetInfo): string {
   return `${t.namespace}/${t.pod}/${t.container}`;
 }
 
+/** A container instance being read: its ID, restart number and the cursor of what was delivered from it. */
+interface Instance {
+  readonly id: string;
+  cursor: Cursor;
+  readonly restart: number;
+}
+
 class Follower {
   readonly #target: TargetInfo;
   readonly #deps: FollowDeps;
@@ -95,7 +102,7 @@ class Follower {
   readonly #signal: AbortSignal;
   readonly #log: Logger;
   /** The instance being read and the cursor of what was delivered from it. */
-  #current: { id: string; cursor: Cursor; restart: number } | undefined;
+  #current: Instance | undefined;
   /** Instances read to their end: never read again. */
   readonly #finished = new Set<string>();
   #failures = 0;
@@ -173,9 +180,8 @@ class Follower {
     if (cur !== undefined && cur.id !== currentId && !this.#finished.has(cur.id)) {
       if (cur.id === lastId) {
         this.#log.info('Container restarted; reading the rest of the previous instance', { restart: cur.restart });
-        const { reason } = await this.#read(cur, { follow: false, previous: true });
-        if (reason === 'eof') this.#finished.add(cur.id);
-        else return;
+        if ((await this.#readPrevious(cur)) === 'retry') return;
+        this.#finished.add(cur.id);
       } else {
         this.#deps.events?.gap?.(this.#target, 'restart');
         this.#log.warn('Container restarted more than once while we were away: lines of the lost instances cannot be fetched', { restart: cur.restart });
@@ -186,9 +192,36 @@ class Follower {
     if (lastId !== undefined && !this.#finished.has(lastId) && this.#current === undefined && lastId !== currentId) {
       // Crash loop faster than we attached: the whole previous instance is still to be read.
       const prev = { id: lastId, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
-      const { reason } = await this.#read(prev, { follow: false, previous: true });
-      if (reason === 'eof') this.#finished.add(lastId);
+      if ((await this.#readPrevious(prev)) !== 'retry') this.#finished.add(lastId);
     }
+  }
+
+  /**
+   * `previous=true` serves whichever instance is the last dead one when the kubelet answers, and in a fast crash
+   * loop that can change between our status read and the request. So the reply is held back, the status is read
+   * again, and the lines are delivered only if the last dead instance is still the one we asked for; otherwise the
+   * reply may belong to a newer instance (which is read on its own later) and is dropped, its own lines counted as
+   * a gap. Held lines take no credit while held: the pipeline cannot give credit back for lines it has not got.
+   */
+  async #readPrevious(inst: Instance): Promise<'done' | 'lost' | 'retry'> {
+    const trial: Instance = { id: inst.id, cursor: inst.cursor.clone(), restart: inst.restart };
+    const held: HashedEntry[] = [];
+    const { reason } = await this.#read(trial, { follow: false, previous: true, hold: held });
+    if (reason !== 'eof') return 'retry';
+    const pod = await this.#fetchPod();
+    if (pod === 'retry') return 'retry';
+    if (pod !== undefined && containerStatus(pod, this.#target.container)?.lastTerminatedID !== inst.id) {
+      this.#deps.events?.gap?.(this.#target, 'restart');
+      this.#log.warn('The previous instance was replaced while it was being read: its remaining lines cannot be fetched', { restart: inst.restart });
+      return 'lost';
+    }
+    inst.cursor = trial.cursor;
+    for (const e of held) {
+      this.#deps.credit.take(entrySize(e.line));
+      this.#out.next(e);
+    }
+    if (held.length > 0) this.#deps.events?.position?.(this.#target, inst.id, inst.cursor);
+    return 'done';
   }
 
   async #fetchPod(): Promise<Pod | undefined | 'retry'> {
@@ -223,7 +256,7 @@ class Follower {
   }
 
   /** One request: reads its body to the end (or a stall, the age limit, an error), delivering new lines. */
-  async #read(inst: { id: string; cursor: Cursor; restart: number }, mode: { follow: boolean; previous?: boolean }): Promise<{ reason: EndReason; delivered: number }> {
+  async #read(inst: Instance, mode: { follow: boolean; previous?: boolean; hold?: HashedEntry[] }): Promise<{ reason: EndReason; delivered: number }> {
     const { client, options, opens, credit, events } = this.#deps;
     const t = this.#target;
     const point = inst.cursor.resume();
@@ -294,12 +327,16 @@ class Follower {
           prevTs = ts ?? nowTimestamp();
           const hash = lineHash(parsed.ts, parsed.line);
           inst.cursor.record(parsed.ts, parsed.line, hash);
-          credit.take(entrySize(parsed.line));
           const entry: HashedEntry = {
             target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: parsed.line,
             hash: parsed.ts === undefined ? lineHash(prevTs, parsed.line) : hash,
           };
-          this.#out.next(entry);
+          if (mode.hold !== undefined) {
+            mode.hold.push(entry);
+          } else {
+            credit.take(entrySize(parsed.line));
+            this.#out.next(entry);
+          }
           delivered++;
         }
         if (lines.length > 0) {
