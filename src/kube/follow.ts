@@ -180,8 +180,7 @@ class Follower {
     if (cur !== undefined && cur.id !== currentId && !this.#finished.has(cur.id)) {
       if (cur.id === lastId) {
         this.#log.info('Container restarted; reading the rest of the previous instance', { restart: cur.restart });
-        if ((await this.#readPrevious(cur)) === 'retry') return;
-        this.#finished.add(cur.id);
+        if (!(await this.#readPrevious(cur))) return;
       } else {
         this.#deps.events?.gap?.(this.#target, 'restart');
         this.#log.warn('Container restarted more than once while we were away: lines of the lost instances cannot be fetched', { restart: cur.restart });
@@ -192,36 +191,69 @@ class Follower {
     if (lastId !== undefined && !this.#finished.has(lastId) && this.#current === undefined && lastId !== currentId) {
       // Crash loop faster than we attached: the whole previous instance is still to be read.
       const prev = { id: lastId, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
-      if ((await this.#readPrevious(prev)) !== 'retry') this.#finished.add(lastId);
+      await this.#readPrevious(prev);
     }
   }
 
   /**
    * `previous=true` serves whichever instance is the last dead one when the kubelet answers, and in a fast crash
-   * loop that can change between our status read and the request. So the reply is held back, the status is read
-   * again, and the lines are delivered only if the last dead instance is still the one we asked for; otherwise the
-   * reply may belong to a newer instance (which is read on its own later) and is dropped, its own lines counted as
-   * a gap. Held lines take no credit while held: the pipeline cannot give credit back for lines it has not got.
+   * loop that can change between our status read and the request. So the reply is held back and the status read
+   * again: if the last dead instance is still the one asked for, the lines are delivered. If it moved on, the newer
+   * one is read too: lines the two replies share show that the first reply was the newer instance already (the
+   * one asked for is gone: a counted gap); otherwise both are delivered, each as its own instance. Where even that
+   * cannot be told, the lines are delivered rather than dropped. Returns false when it should be tried again.
    */
-  async #readPrevious(inst: Instance): Promise<'done' | 'lost' | 'retry'> {
+  async #readPrevious(inst: Instance): Promise<boolean> {
+    const first = await this.#hold(inst);
+    if (first === undefined) return false;
+    const st = await this.#status();
+    if (st === 'retry') return false;
+    const movedTo = st?.lastTerminatedID;
+    if (st !== undefined && movedTo !== undefined && movedTo !== inst.id) {
+      const next: Instance = { id: movedTo, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
+      const second = await this.#hold(next);
+      const confirm = second === undefined ? 'retry' : await this.#status();
+      if (second !== undefined && confirm !== 'retry' && confirm?.lastTerminatedID === movedTo) {
+        const newer = new Set(second.held.map((e) => e.hash));
+        if (first.held.some((e) => newer.has(e.hash))) {
+          this.#deps.events?.gap?.(this.#target, 'restart');
+          this.#log.warn('The previous instance was replaced while it was being read: its remaining lines cannot be fetched', { restart: inst.restart });
+        } else {
+          this.#commit(inst, first);
+        }
+        this.#commit(next, second);
+        this.#finished.add(movedTo);
+        this.#finished.add(inst.id);
+        return true;
+      }
+    }
+    this.#commit(inst, first);
+    this.#finished.add(inst.id);
+    return true;
+  }
+
+  /** Reads an instance with previous=true into memory, from a copy of its cursor; undefined when the read failed. */
+  async #hold(inst: Instance): Promise<{ cursor: Cursor; held: HashedEntry[] } | undefined> {
     const trial: Instance = { id: inst.id, cursor: inst.cursor.clone(), restart: inst.restart };
     const held: HashedEntry[] = [];
     const { reason } = await this.#read(trial, { follow: false, previous: true, hold: held });
-    if (reason !== 'eof') return 'retry';
-    const pod = await this.#fetchPod();
-    if (pod === 'retry') return 'retry';
-    if (pod !== undefined && containerStatus(pod, this.#target.container)?.lastTerminatedID !== inst.id) {
-      this.#deps.events?.gap?.(this.#target, 'restart');
-      this.#log.warn('The previous instance was replaced while it was being read: its remaining lines cannot be fetched', { restart: inst.restart });
-      return 'lost';
-    }
-    inst.cursor = trial.cursor;
-    for (const e of held) {
+    return reason === 'eof' ? { cursor: trial.cursor, held } : undefined;
+  }
+
+  /** Delivers held lines (taking their credit now) and advances the instance's cursor past them. */
+  #commit(inst: Instance, read: { cursor: Cursor; held: readonly HashedEntry[] }): void {
+    inst.cursor = read.cursor;
+    for (const e of read.held) {
       this.#deps.credit.take(entrySize(e.line));
       this.#out.next(e);
     }
-    if (held.length > 0) this.#deps.events?.position?.(this.#target, inst.id, inst.cursor);
-    return 'done';
+    if (read.held.length > 0) this.#deps.events?.position?.(this.#target, inst.id, inst.cursor);
+  }
+
+  /** The container's status now; undefined when the pod is gone. */
+  async #status(): Promise<ContainerStatusInfo | undefined | 'retry'> {
+    const pod = await this.#fetchPod();
+    return pod === 'retry' || pod === undefined ? pod : containerStatus(pod, this.#target.container);
   }
 
   async #fetchPod(): Promise<Pod | undefined | 'retry'> {
