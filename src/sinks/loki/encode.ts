@@ -102,7 +102,18 @@ function encodedMetadata(metadata: readonly LabelPair[]): Buffer {
   return encoded;
 }
 
-const EMPTY: Buffer = Buffer.alloc(0);
+/** Encoded metadata of consecutive entries, which mostly share one metadata array: looked up only when it changes. */
+function lastMetadataEncoder(): (metadata: readonly LabelPair[]) => Buffer {
+  let last: readonly LabelPair[] | undefined;
+  let encoded: Buffer = Buffer.alloc(0);
+  return (metadata) => {
+    if (metadata !== last) {
+      last = metadata;
+      encoded = encodedMetadata(metadata);
+    }
+    return encoded;
+  };
+}
 
 function entrySize(entry: PlannedEntry, metadata: Buffer): number {
   const ts = timestampSize(entry);
@@ -117,13 +128,9 @@ export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array
   for (let s = 0; s < streams.length; s++) {
     labelBytes[s] = utf8Bytes(streams[s].labels);
     let size = stringFieldSize(labelBytes[s]);
-    let lastMetadata: readonly LabelPair[] | undefined;
-    let metadata = EMPTY;
+    const metadataOf = lastMetadataEncoder();
     for (const entry of streams[s].entries) {
-      if (entry.metadata !== lastMetadata) {
-        lastMetadata = entry.metadata;
-        metadata = encodedMetadata(entry.metadata);
-      }
+      const metadata = metadataOf(entry.metadata);
       const entryBytes = entrySize(entry, metadata);
       size += 1 + varintSize(entryBytes) + entryBytes;
     }
@@ -136,13 +143,9 @@ export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array
     out[pos++] = KEY_STREAMS;
     pos = writeVarint(out, pos, streamSizes[s]);
     pos = writeString(out, pos, KEY_LABELS, streams[s].labels, labelBytes[s]);
-    let lastMetadata: readonly LabelPair[] | undefined;
-    let metadata = EMPTY;
+    const metadataOf = lastMetadataEncoder();
     for (const entry of streams[s].entries) {
-      if (entry.metadata !== lastMetadata) {
-        lastMetadata = entry.metadata;
-        metadata = encodedMetadata(entry.metadata);
-      }
+      const metadata = metadataOf(entry.metadata);
       out[pos++] = KEY_ENTRIES;
       pos = writeVarint(out, pos, entrySize(entry, metadata));
       out[pos++] = KEY_TIMESTAMP;
