@@ -152,7 +152,7 @@ test('previous=true serves the last terminated instance; the current one has a n
   assert.equal(status?.restartCount, 1);
   assert.equal(status?.lastState?.terminated?.exitCode, 137);
   assert.equal(status?.lastState?.terminated?.reason, 'OOMKilled');
-}));
+}, { cluster: { restartBackoffMs: 1000 } }));
 
 test('errors are Status JSON with the apiserver messages', () => withSim(async (sim) => {
   const c = sim.cluster;

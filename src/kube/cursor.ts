@@ -126,6 +126,11 @@ export class Cursor {
   }
 
   /** The newest timestamp delivered (timestamps are not monotonic: this is the maximum, not the last). */
+  /** Hashes (lineHash) of the last delivered lines, up to RECENT_LINES. */
+  recentHashes(): Set<number> {
+    return new Set(this.#recentSince(Number.NEGATIVE_INFINITY));
+  }
+
   get newest(): Timestamp | undefined {
     return this.#newest;
   }

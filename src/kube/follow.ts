@@ -103,6 +103,8 @@ class Follower {
   readonly #log: Logger;
   /** The instance being read and the cursor of what was delivered from it. */
   #current: Instance | undefined;
+  /** Hashes of lines delivered under an instance that turned out not to be the one served (see catch-up). */
+  #delivered: ReadonlySet<number> = new Set();
   /** Instances read to their end: never read again. */
   readonly #finished = new Set<string>();
   #failures = 0;
@@ -185,6 +187,9 @@ class Follower {
         this.#deps.events?.gap?.(this.#target, 'restart');
         this.#log.warn('Container restarted more than once while we were away: lines of the lost instances cannot be fetched', { restart: cur.restart });
         this.#finished.add(cur.id);
+        // A stream opened for an instance that died just before the request is served by its successor: what we
+        // delivered under this cursor may belong to the instance read next, and must not be delivered twice.
+        this.#delivered = cur.cursor.recentHashes();
       }
       this.#current = undefined;
     }
@@ -243,10 +248,16 @@ class Follower {
   /** Delivers held lines (taking their credit now) and advances the instance's cursor past them. */
   #commit(inst: Instance, read: { cursor: Cursor; held: readonly HashedEntry[] }): void {
     inst.cursor = read.cursor;
+    let skipped = 0;
     for (const e of read.held) {
+      if (this.#delivered.has(e.hash)) {
+        skipped++;
+        continue;
+      }
       this.#deps.credit.take(entrySize(e.line));
       this.#out.next(e);
     }
+    if (skipped > 0) this.#deps.events?.deduplicated?.(skipped);
     if (read.held.length > 0) this.#deps.events?.position?.(this.#target, inst.id, inst.cursor);
   }
 

@@ -66,8 +66,19 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 }
 
 /** Lines per pod UID in arrival order (a push groups a batch by stream, so only the order within a stream holds). */
+/**
+ * What Loki keeps: it drops an entry identical to one it has (stream, timestamp, line). A push abandoned after
+ * spool-after may already have been stored, and its replay is such an exact repeat.
+ */
 function received(r: LokiReceiver): Record<string, string[]> {
-  return byPod(r.entries().map((e) => ({ pod: e.metadata.pod_uid ?? '', line: e.line })));
+  const seen = new Set<string>();
+  const kept = r.entries().filter((e) => {
+    const key = `${e.stream} ${e.ts.sec}.${e.ts.nsec} ${e.line}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return byPod(kept.map((e) => ({ pod: e.metadata.pod_uid ?? '', line: e.line })));
 }
 
 function expected(entries: readonly LogEntry[]): Record<string, string[]> {
@@ -116,7 +127,6 @@ test('Loki down longer than spool-after: writes resolve from the spool; back: re
   // On a loaded machine even this push can outlast spool-after and go through the spool: let it drain.
   await until('spool drained again', async () => sink.spoolBytes === 0 && (await batchFiles(dir)).length === 0);
   assert.deepEqual(received(r), expected([...before, ...spooled.flat(), ...behind, ...after]));
-  assert.equal(r.stats().duplicates, 0);
   assert.equal(sizes.at(-1), 0);
   assert.ok(Math.max(...sizes) > 0);
 });
