@@ -34,7 +34,7 @@ function stream(labels: string, lines: [number, string][], metadata: LabelPair[]
 }
 
 async function push(receiver: LokiReceiver, streams: PlannedStream[]): Promise<{ status: number; text: string }> {
-  const { body, contentType } = await encodeBody(streams, 'protobuf');
+  const { body, contentType } = encodeBody(streams, 'protobuf');
   const response = await fetch(`${receiver.url}/loki/api/v1/push`, { method: 'POST', body, headers: { 'content-type': contentType } });
   return { status: response.status, text: await response.text() };
 }
@@ -150,7 +150,7 @@ test('standalone: prints its URL and serves the control API', async () => {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const mode = await fetch(`${url}/receiver/mode`, { method: 'POST', body: JSON.stringify({ mode: 500, requests: 1 }) });
     assert.equal(mode.status, 200);
-    const { body, contentType } = await encodeBody([stream('{a="1"}', [[NOW, 'x']])], 'protobuf');
+    const { body, contentType } = encodeBody([stream('{a="1"}', [[NOW, 'x']])], 'protobuf');
     const pushAt = (): Promise<Response> => fetch(`${url}/loki/api/v1/push`, { method: 'POST', body, headers: { 'content-type': contentType } });
     assert.equal((await pushAt()).status, 500);
     assert.equal((await pushAt()).status, 204);

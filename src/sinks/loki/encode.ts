@@ -6,7 +6,7 @@
 import { toEpochNanosString } from '../../time/timestamp.ts';
 import type { LabelPair } from './labels.ts';
 import type { PlannedEntry, PlannedStream } from './plan.ts';
-import { snappyCompressAsync } from './compress.ts';
+import { compress as snappyCompress } from 'snappyjs';
 import { utf8Bytes } from './utf8.ts';
 
 export type PushFormat = 'protobuf' | 'json';
@@ -184,9 +184,9 @@ export function encodePushJson(streams: readonly PlannedStream[]): string {
   });
 }
 
-export async function encodeBody(streams: readonly PlannedStream[], format: PushFormat): Promise<EncodedBody> {
+export function encodeBody(streams: readonly PlannedStream[], format: PushFormat): EncodedBody {
   if (format === 'json') {
     return { body: Buffer.from(encodePushJson(streams), 'utf8'), contentType: 'application/json' };
   }
-  return { body: await snappyCompressAsync(encodePushRequest(streams)), contentType: 'application/x-protobuf' };
+  return { body: snappyCompress(encodePushRequest(streams)), contentType: 'application/x-protobuf' };
 }

@@ -198,7 +198,7 @@ export class LokiSink implements Sink {
 
   /** One request, retried until it is sent, rejected for good, or has to be split. */
   async #send(plan: PushPlan, signal: AbortSignal): Promise<'sent' | 'drop' | 'split'> {
-    const { body, contentType } = await encodeBody(plan.streams, this.#format);
+    const { body, contentType } = encodeBody(plan.streams, this.#format);
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       const outcome = await this.#transport.push(body, contentType, signal);
