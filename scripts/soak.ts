@@ -366,8 +366,9 @@ async function measureIdleRss(dir: string): Promise<number> {
   await sim.writeKubeconfig(kubeconfig);
   const peaks = { rss: 0, buffered: 0, spool: 0 };
   const tailer = await startTailer(
+    // With a Loki output, as in the run (nothing is pushed: there are no lines), so the idle figure includes it.
     [path.join(root, 'src/cli.ts'), '--kubeconfig', kubeconfig, '-n', 'idle', '-o', path.join(dir, 'idle.out'),
-      '--positions-file', path.join(dir, 'idle-positions.json'), '--log-level', 'error'],
+      '--loki-url', 'http://127.0.0.1:9', '--positions-file', path.join(dir, 'idle-positions.json'), '--log-level', 'error'],
     process.stderr,
   );
   try {
