@@ -210,15 +210,19 @@ class Follower {
    */
   async #readPrevious(inst: Instance): Promise<boolean> {
     const first = await this.#hold(inst);
-    if (first === undefined) return false;
+    if (!first.complete) {
+      // Cut short: deliver what arrived (the instance may be gone by the next try) and resume from there.
+      this.#commit(inst, first);
+      return false;
+    }
+    // If the status cannot be read now, deliver: waiting could let the kubelet drop the instance for good.
     const st = await this.#status();
-    if (st === 'retry') return false;
-    const movedTo = st?.lastTerminatedID;
-    if (st !== undefined && movedTo !== undefined && movedTo !== inst.id) {
+    const movedTo = st === 'retry' ? undefined : st?.lastTerminatedID;
+    if (st !== 'retry' && st !== undefined && movedTo !== undefined && movedTo !== inst.id) {
       const next: Instance = { id: movedTo, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
       const second = await this.#hold(next);
-      const confirm = second === undefined ? 'retry' : await this.#status();
-      if (second !== undefined && confirm !== 'retry' && confirm?.lastTerminatedID === movedTo) {
+      const confirm = second.complete ? await this.#status() : 'retry';
+      if (second.complete && confirm !== 'retry' && confirm?.lastTerminatedID === movedTo) {
         const newer = new Set(second.held.map((e) => e.hash));
         if (first.held.some((e) => newer.has(e.hash))) {
           this.#deps.events?.gap?.(this.#target, 'restart');
@@ -237,12 +241,12 @@ class Follower {
     return true;
   }
 
-  /** Reads an instance with previous=true into memory, from a copy of its cursor; undefined when the read failed. */
-  async #hold(inst: Instance): Promise<{ cursor: Cursor; held: HashedEntry[] } | undefined> {
+  /** Reads an instance with previous=true into memory, from a copy of its cursor; `complete` unless cut short. */
+  async #hold(inst: Instance): Promise<{ cursor: Cursor; held: HashedEntry[]; complete: boolean }> {
     const trial: Instance = { id: inst.id, cursor: inst.cursor.clone(), restart: inst.restart };
     const held: HashedEntry[] = [];
     const { reason } = await this.#read(trial, { follow: false, previous: true, hold: held });
-    return reason === 'eof' ? { cursor: trial.cursor, held } : undefined;
+    return { cursor: trial.cursor, held, complete: reason === 'eof' };
   }
 
   /** Delivers held lines (taking their credit now) and advances the instance's cursor past them. */
