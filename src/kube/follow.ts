@@ -204,9 +204,8 @@ class Follower {
    * `previous=true` serves whichever instance is the last dead one when the kubelet answers, and in a fast crash
    * loop that can change between our status read and the request. So the reply is held back and the status read
    * again: if the last dead instance is still the one asked for, the lines are delivered. If it moved on, the newer
-   * one is read too: lines the two replies share show that the first reply was the newer instance already (the
-   * one asked for is gone: a counted gap); otherwise both are delivered, each as its own instance. Where even that
-   * cannot be told, the lines are delivered rather than dropped. Returns false when it should be tried again.
+   * one is read too, and the lines of both replies are delivered once each. Where even that cannot be told, the
+   * lines are delivered rather than dropped. Returns false when it should be tried again.
    */
   async #readPrevious(inst: Instance): Promise<boolean> {
     const first = await this.#hold(inst);
@@ -223,14 +222,17 @@ class Follower {
       const second = await this.#hold(next);
       const confirm = second.complete ? await this.#status() : 'retry';
       if (second.complete && confirm !== 'retry' && confirm?.lastTerminatedID === movedTo) {
-        const newer = new Set(second.held.map((e) => e.hash));
-        if (first.held.some((e) => newer.has(e.hash))) {
+        // Every line that arrived is delivered once: the second reply's lines that the first already had are not
+        // delivered again. If they share lines, the first reply was the newer instance already and what was left of
+        // the one asked for is gone: a counted gap.
+        const earlier = new Set(first.held.map((e) => e.hash));
+        const shared = second.held.filter((e) => earlier.has(e.hash)).length;
+        if (shared > 0) {
           this.#deps.events?.gap?.(this.#target, 'restart');
           this.#log.warn('The previous instance was replaced while it was being read: its remaining lines cannot be fetched', { restart: inst.restart });
-        } else {
-          this.#commit(inst, first);
         }
-        this.#commit(next, second);
+        this.#commit(inst, first);
+        this.#commit(next, { cursor: second.cursor, held: second.held.filter((e) => !earlier.has(e.hash)) });
         this.#finished.add(movedTo);
         this.#finished.add(inst.id);
         return true;
