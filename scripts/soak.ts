@@ -38,6 +38,7 @@ import { parseArgs } from 'node:util';
 import { startSim } from '../src/sim/index.ts';
 import { parseLabels, startLokiReceiver, type ReceivedEntry } from '../test/loki-receiver.ts';
 import { compareWithLedger, type Comparison, type DeliveredLine, type LedgerLine } from './compare.ts';
+import { runScript } from './main.ts';
 
 const MiB = 1024 * 1024;
 export const RSS_WORKING_SET_BYTES = 48 * MiB;
@@ -436,14 +437,4 @@ async function main(): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-if (process.argv[1] === import.meta.filename) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`soak: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runScript('soak', import.meta.filename, main);

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { startSim } from '../src/sim/index.ts';
 import { startLokiReceiver, type LokiReceiver } from '../test/loki-receiver.ts';
 import { compareWithLedger, type Comparison, type DeliveredLine } from './compare.ts';
+import { runScript } from './main.ts';
 
 export interface VerifyOptions {
   readonly scenario: string;
@@ -182,14 +183,4 @@ async function main(): Promise<number> {
   return result.lost + result.duplicated + result.reordered + result.unknown === 0 ? 0 : 1;
 }
 
-if (process.argv[1] === import.meta.filename) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`verify: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runScript('verify', import.meta.filename, main);
