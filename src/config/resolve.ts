@@ -51,26 +51,18 @@ export function describeOrigin(name: OptionName, origin: Origin): string {
   }
 }
 
-function where(origin: Origin, at: string): string {
-  switch (origin.kind) {
-    case 'flag':
-      return origin.spelt;
-    case 'env':
-      return origin.variable;
-    case 'file':
-      return `${origin.path}: ${origin.key}${at}`;
-    default:
-      return origin.kind;
-  }
+/** Where a bad value came from: the flag or variable as the user wrote it, or the file and the key path in it. */
+function where(name: OptionName, origin: Origin, at: string): string {
+  return origin.kind === 'file' ? `${origin.path}: ${origin.key}${at}` : describeOrigin(name, origin);
 }
 
-function parseFrom<V>(origin: Origin, parse: () => V): V {
+function parseFrom<V>(name: OptionName, origin: Origin, parse: () => V): V {
   try {
     return parse();
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const at = err instanceof FieldError ? err.at : '';
-    throw new ConfigError(`${where(origin, at)}: ${(err as Error).message}`);
+    throw new ConfigError(`${where(name, origin, at)}: ${(err as Error).message}`);
   }
 }
 
@@ -103,13 +95,13 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv, o
     let value: unknown;
     if (flag !== undefined) {
       origin = { kind: 'flag', spelt: flag.spelt };
-      value = parseFrom(origin, () => spec.fromFlags(flag.values));
+      value = parseFrom(name, origin, () => spec.fromFlags(flag.values));
     } else if (fromEnv !== undefined) {
       origin = { kind: 'env', variable: fromEnv.variable };
-      value = parseFrom(origin, () => spec.fromEnv(fromEnv.text));
+      value = parseFrom(name, origin, () => spec.fromEnv(fromEnv.text));
     } else if (fromFile !== undefined) {
       origin = { kind: 'file', path: configFile as string, key: fromFile.key };
-      value = parseFrom(origin, () => spec.fromYaml(fromFile.value));
+      value = parseFrom(name, origin, () => spec.fromYaml(fromFile.value));
     } else {
       origin = { kind: 'default' };
       value = spec.defaultValue;
