@@ -11,6 +11,7 @@ import type { Sink } from './pipeline/entry.ts';
 import { FileSink } from './sinks/file.ts';
 import { LokiSink } from './sinks/loki/sink.ts';
 import { readLokiCredentials } from './sinks/loki/credentials.ts';
+import { loadNativeSnappy } from './sinks/loki/snappy.ts';
 import { SpoolingSink } from './sinks/spool.ts';
 import { tail } from './tailer.ts';
 import { Positions } from './positions.ts';
@@ -64,6 +65,10 @@ async function openSinks(cfg: Config, metrics: Metrics, log: Logger, progress: P
       caPem: secrets.caPem,
     };
     if (cfg.lokiInsecureSkipVerify) log.warn('TLS verification of Loki is OFF (--loki-insecure-skip-verify): anyone on the path can read and alter the logs');
+    if (cfg.lokiFormat === 'protobuf') {
+      const native = loadNativeSnappy();
+      if ('error' in native) log.warn(`The native snappy binding does not load here (${native.error}): compressing with snappyjs, which costs about five times the CPU per pushed byte`);
+    }
     const spooled = new Map<string, number>();
     for (const url of cfg.lokiUrl) {
       const name = `loki:${new URL(url).host}`;

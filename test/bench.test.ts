@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { parseMetrics } from '../bench/children.ts';
 import { runMicro, workingSet } from '../bench/micro.ts';
 import { parseProc } from '../bench/proc.ts';
+import { defaultSnappy } from '../src/sinks/loki/snappy.ts';
 import { countNewlines } from '../bench/reader.ts';
 import { render, verdicts, type Results } from '../bench/report.ts';
 
 test('every micro-benchmark runs once on a small input and reports a rate', async () => {
   const results = await runMicro({ lineBytes: 100, lines: 400, seconds: 0 });
   assert.deepEqual(results.map((r) => r.name), [
-    'split + parse + cursor', 'batch (1 MiB)', 'Loki request planning', 'protobuf encode', 'snappy compress', 'encode + snappy',
+    'split + parse + cursor', 'batch (1 MiB)', 'Loki request planning', 'protobuf encode',
+    `snappy compress (${defaultSnappy().implementation})`, 'snappy compress (snappyjs)', 'encode + snappy',
   ]);
   for (const r of results) assert.ok(r.linesPerSec > 0 && r.mbPerSec > 0, r.name);
   const set = workingSet(45, 1024);

@@ -2,11 +2,11 @@
 // already known from planning), then everything goes straight into one buffer of the exact size. The result is
 // byte-identical to protobufjs' reflection encoding of proto/push.proto (encode.test.ts) and several times
 // faster than it (bench/encode.bench.ts); protobufjs' Writer was tried too and lost, its per-field operation objects
-// dominating with short lines. Snappy is the block format Loki expects, not the framed one.
+// dominating with short lines. Snappy is the block format Loki expects, not the framed one (snappy.ts).
 import { toEpochNanosString } from '../../time/timestamp.ts';
 import type { LabelPair } from './labels.ts';
 import type { PlannedEntry, PlannedStream } from './plan.ts';
-import { compress as snappyCompress } from 'snappyjs';
+import { defaultSnappy } from './snappy.ts';
 import { utf8Bytes } from './utf8.ts';
 
 export type PushFormat = 'protobuf' | 'json';
@@ -188,5 +188,5 @@ export function encodeBody(streams: readonly PlannedStream[], format: PushFormat
   if (format === 'json') {
     return { body: Buffer.from(encodePushJson(streams), 'utf8'), contentType: 'application/json' };
   }
-  return { body: snappyCompress(encodePushRequest(streams)), contentType: 'application/x-protobuf' };
+  return { body: defaultSnappy().compress(encodePushRequest(streams)), contentType: 'application/x-protobuf' };
 }
