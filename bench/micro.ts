@@ -3,7 +3,7 @@
 // encode + compress together. Each returns lines and MB of log text per CPU second of this process: the machines
 // we run on are shared, and time spent descheduled says nothing about the code.
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { Cursor } from '../src/kube/cursor.ts';
+import { Cursor, arrivedLineHash } from '../src/kube/cursor.ts';
 import { LineSplitter, parseLogLine } from '../src/kube/lines.ts';
 import { batchBy } from '../src/pipeline/batch.ts';
 import { entrySize, type LogEntry } from '../src/pipeline/entry.ts';
@@ -88,7 +88,7 @@ export function benchParse(opts: MicroOptions): MicroResult {
       splitter.push(chunk);
       for (const raw of splitter.take()) {
         const parsed = parseLogLine(raw.bytes);
-        cursor.record(parsed.ts, parsed.line);
+        cursor.record(parsed.ts, parsed.line, arrivedLineHash(raw.bytes, parsed));
       }
     }
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fnv1a32, fnv1a32Integer } from './hash.ts';
+import { FNV_OFFSET_32, fnv1a32, fnv1a32Ascii, fnv1a32Bytes, fnv1a32Integer } from './hash.ts';
 
 test('FNV-1a 32 matches the published test vectors', () => {
   assert.equal(fnv1a32(''), 0x811c9dc5);
@@ -17,4 +17,12 @@ test('hashing an integer equals hashing its decimal text', () => {
     assert.equal(fnv1a32Integer(n), fnv1a32(String(n)), String(n));
     assert.equal(fnv1a32Integer(n, fnv1a32('x')), fnv1a32(`x${n}`), String(n));
   }
+});
+
+test('bytes hash like the text they encode; the ASCII variant says when they are not ASCII', () => {
+  const ascii = Buffer.from('xfoobarx');
+  assert.equal(fnv1a32Bytes(ascii, 1, 7), fnv1a32('foobar'));
+  assert.equal(fnv1a32Ascii(ascii, 1, 7, FNV_OFFSET_32), fnv1a32('foobar'));
+  assert.equal(fnv1a32Ascii(Buffer.from('foé'), 0, 4, FNV_OFFSET_32), -1);
+  assert.equal(fnv1a32Ascii(Buffer.from('foé'), 0, 2, FNV_OFFSET_32), fnv1a32('fo'));
 });

@@ -8,16 +8,33 @@ export const FNV_OFFSET_32 = 0x811c9dc5;
  * bytes). `seed` chains hashes: `fnv1a32(b, fnv1a32(a))`.
  */
 export function fnv1a32(text: string, seed: number = FNV_OFFSET_32): number {
-  return fnv1a32Slice(text, 0, text.length, seed);
+  // Kept in int32 arithmetic throughout (`| 0`, one imul per unit): a uint32 start value would make V8 run the
+  // loop on doubles, several times slower.
+  let h = seed | 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
-/** fnv1a32 of `text.slice(start, end)`, without the slice. */
-export function fnv1a32Slice(text: string, start: number, end: number, seed: number = FNV_OFFSET_32): number {
-  // Kept in int32 arithmetic throughout (`| 0`, one imul per unit): a uint32 start value would make V8 run the
-  // loop on doubles, several times slower, and this runs over every shipped line.
+/**
+ * FNV-1a over `bytes[start, end)`. On Buffers this runs about three times faster than over a string's code units
+ * (charCodeAt), which is why shipped lines are hashed from the bytes they arrived in.
+ */
+export function fnv1a32Bytes(bytes: Uint8Array, start: number, end: number, seed: number = FNV_OFFSET_32): number {
   let h = seed | 0;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return h >>> 0;
+}
+
+/** fnv1a32Bytes when every byte is ASCII, otherwise -1 (then the caller must look at the text's encoding). */
+export function fnv1a32Ascii(bytes: Uint8Array, start: number, end: number, seed: number): number {
+  let h = seed | 0;
+  let any = 0;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    any |= b;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  return any < 0x80 ? h >>> 0 : -1;
 }
 
 /** fnv1a32 of `String(n)` for an integer `n`, without building the string. */

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cursor, ResumeFilter, lineHash, type CursorOptions } from './cursor.ts';
+import { Cursor, ResumeFilter, arrivedLineHash, lineHash, lineHashBytes, type CursorOptions } from './cursor.ts';
+import { parseLogLine } from './lines.ts';
 import type { Timestamp } from '../time/timestamp.ts';
-import { fnv1a32 } from '../hash.ts';
+import { fnv1a32, fnv1a32Bytes } from '../hash.ts';
 import { seededRandom as rng } from '../sim/random.ts';
 
 // A simulated container log file and the kubelet's replay of it.
@@ -71,7 +72,7 @@ function follow(file: readonly FileLine[], rand: () => number, opts?: CursorOpti
     const cut = rand() < 0.3 ? reply.length : Math.floor(rand() * (reply.length + 1));
     const filter = new ResumeFilter(point);
     for (const l of reply.slice(0, cut)) {
-      if (filter.accept(l.parsed, l.text)) {
+      if (filter.accept(l.parsed, lineHash(l.parsed, l.text))) {
         cursor.record(l.parsed, l.text);
         out.delivered.push(l);
       }
@@ -130,7 +131,7 @@ function resumeAfter(file: readonly FileLine[], p: number, opts?: CursorOptions)
   for (const l of file.slice(0, p)) cursor.record(l.parsed, l.text);
   const point = cursor.resume();
   const filter = new ResumeFilter(point);
-  const accepted = replay(file, point.sinceSec).filter((l) => filter.accept(l.parsed, l.text)).map((l) => l.index);
+  const accepted = replay(file, point.sinceSec).filter((l) => filter.accept(l.parsed, lineHash(l.parsed, l.text))).map((l) => l.index);
   return { accepted, filter, skip: point.skip, since: point.sinceSec };
 }
 
@@ -179,18 +180,18 @@ test('a reply cut before the skip is done: the next reply skips correctly from t
   const cursor = new Cursor(3);
   for (const l of file.slice(0, 6)) cursor.record(l.parsed, l.text);
   const first = new ResumeFilter(cursor.resume());
-  for (const l of file.slice(0, 4)) assert.equal(first.accept(l.parsed, l.text), false);
+  for (const l of file.slice(0, 4)) assert.equal(first.accept(l.parsed, lineHash(l.parsed, l.text)), false);
   assert.equal(first.remaining, 2);
   assert.equal(first.gap, false);
   const second = new ResumeFilter(cursor.resume());
-  assert.deepEqual(file.filter((l) => second.accept(l.parsed, l.text)).map((l) => l.index), [6, 7, 8, 9]);
+  assert.deepEqual(file.filter((l) => second.accept(l.parsed, lineHash(l.parsed, l.text))).map((l) => l.index), [6, 7, 8, 9]);
   assert.equal(second.gap, false);
 });
 
 test('nothing delivered: no sinceTime and no skip', () => {
   const point = new Cursor(0).resume();
   assert.deepEqual(point, { sinceSec: undefined, skip: 0, expectHash: undefined, newest: undefined, expect: [] });
-  assert.equal(new ResumeFilter(point).accept(at(0), 'x'), true);
+  assert.equal(new ResumeFilter(point).accept(at(0), lineHash(at(0), 'x')), true);
 });
 
 test('lines without any timestamp: replay from the start and skip all delivered', () => {
@@ -201,7 +202,7 @@ test('lines without any timestamp: replay from the start and skip all delivered'
   assert.equal(point.sinceSec, undefined);
   assert.equal(point.skip, 2);
   const filter = new ResumeFilter(point);
-  assert.deepEqual(['a', 'b', 'c'].filter((t) => filter.accept(undefined, t)), ['c']);
+  assert.deepEqual(['a', 'b', 'c'].filter((t) => filter.accept(undefined, lineHash(undefined, t))), ['c']);
   assert.equal(filter.gap, false);
 });
 
@@ -217,7 +218,7 @@ test('rotation: delivered lines are recognised in the new file, new ones are nev
     const reply = replay(file.slice(rotatedAt), point.sinceSec);
     const firstReplayed = replay(file, point.sinceSec)[0].index;
     const filter = new ResumeFilter(point);
-    const accepted = reply.filter((l) => filter.accept(l.parsed, l.text)).map((l) => l.index);
+    const accepted = reply.filter((l) => filter.accept(l.parsed, lineHash(l.parsed, l.text))).map((l) => l.index);
     const stillThere = reply.filter((l) => l.index >= p).map((l) => l.index);
     assert.deepEqual(accepted, stillThere, `seed ${seed}: every undelivered line still in the file is delivered, no delivered one again`);
     if (rotatedAt <= firstReplayed) assert.equal(filter.gap, false, `seed ${seed}`);
@@ -230,9 +231,9 @@ test('a line newer than anything delivered ends the skip early and reports a gap
   cursor.record(at(0, 1), 'a');
   cursor.record(at(0, 2), 'b');
   const filter = new ResumeFilter(cursor.resume());
-  assert.equal(filter.accept(at(0, 3), 'c'), true);
+  assert.equal(filter.accept(at(0, 3), lineHash(at(0, 3), 'c')), true);
   assert.equal(filter.gap, true);
-  assert.equal(filter.accept(at(0, 4), 'd'), true);
+  assert.equal(filter.accept(at(0, 4), lineHash(at(0, 4), 'd')), true);
 });
 
 test('the boundary hash covers timestamp and text', () => {
@@ -241,8 +242,14 @@ test('the boundary hash covers timestamp and text', () => {
   assert.notEqual(lineHash(undefined, 'a'), lineHash(at(0, 0), 'a'));
 });
 
-test('the line hash is FNV-1a of "sec.nsec text" (saved positions depend on it)', () => {
-  assert.equal(lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'héllo'), fnv1a32('héllo', fnv1a32('1700000123.45000 ')));
+test('the line hash is FNV-1a of "sec.nsec " and the UTF-8 bytes of the text (saved positions depend on it)', () => {
+  const seed = fnv1a32('1700000123.45000 ');
+  assert.equal(lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'hello'), fnv1a32('hello', seed));
+  const utf8 = Buffer.from('héllo ✓ 😀');
+  assert.equal(lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'héllo ✓ 😀'), fnv1a32Bytes(utf8, 0, utf8.length, seed));
+  // The follower hashes the bytes the line arrived in, at their offset: the same value.
+  const raw = Buffer.concat([Buffer.from('2023-11-14T22:15:23.000045000Z '), utf8]);
+  assert.equal(lineHashBytes({ sec: 1_700_000_123, nsec: 45_000 }, raw, 31, raw.length), lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'héllo ✓ 😀'));
   assert.equal(lineHash({ sec: 0, nsec: 0 }, ''), fnv1a32('0.0 '));
   assert.equal(lineHash(undefined, 'x'), fnv1a32('x', fnv1a32('-')));
 });
@@ -324,4 +331,21 @@ test('long lines hash by length and both ends: a change at either end or in leng
   assert.notEqual(lineHash(ts, base + 'c'), h);
   assert.notEqual(lineHash(at(0, 2), base), h);
   assert.equal(lineHash(ts, base), h);
+  // Long is counted in bytes: 200 two-byte characters are hashed by their ends, as the follower's bytes are.
+  const wide = 'é'.repeat(200);
+  const bytes = Buffer.from(wide);
+  assert.equal(lineHash(ts, wide), lineHashBytes(ts, bytes, 0, bytes.length));
+  assert.notEqual(lineHash(ts, wide), fnv1a32Bytes(bytes, 0, bytes.length, fnv1a32('0.1 ')));
+});
+
+test('a line is hashed from the bytes it arrived in, and a repaired line as it is delivered', () => {
+  const good = Buffer.from('2024-01-01T00:00:02.100000000Z héllo wörld');
+  const p = parseLogLine(good);
+  assert.equal(arrivedLineHash(good, p), lineHash(p.ts, 'héllo wörld'));
+  const bad = Buffer.concat([Buffer.from('2024-01-01T00:00:02.100000000Z a'), Buffer.from([0xff]), Buffer.from('b')]);
+  const q = parseLogLine(bad);
+  assert.equal(q.line, 'a\ufffdb');
+  assert.equal(arrivedLineHash(bad, q), lineHash(q.ts, 'a\ufffdb'));
+  const untimed = Buffer.from('no timestamp here');
+  assert.equal(arrivedLineHash(untimed, parseLogLine(untimed)), lineHash(undefined, 'no timestamp here'));
 });

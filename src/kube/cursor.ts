@@ -8,7 +8,9 @@
 // somewhat earlier than delivered ones (stdout/stderr skew) are still in the replay. The hash of the last
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
-import { fnv1a32, fnv1a32Integer, fnv1a32Slice } from '../hash.ts';
+import { isUtf8 } from 'node:buffer';
+import { fnv1a32, fnv1a32Ascii, fnv1a32Bytes, fnv1a32Integer } from '../hash.ts';
+import type { ParsedLine } from './lines.ts';
 import type { LogEntry } from '../pipeline/entry.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
@@ -68,21 +70,55 @@ export interface HashedEntry extends LogEntry {
   readonly hash: number;
 }
 
-// Lines up to this long are hashed whole; longer ones by their length and both ends.
+// Lines up to this many bytes are hashed whole; longer ones by their length and both ends.
 const HASH_WHOLE = 256;
 const HASH_EDGE = 96;
 
+// Lines of a stream mostly share their second, so the part of the seed that hashes it is kept.
+let seedSec = -1;
+let seedOfSec = 0;
+
+/** FNV-1a of `${ts.sec}.${ts.nsec} ` (or `-` without a timestamp): what a line's hash starts from. */
+function timestampSeed(ts: Timestamp | undefined): number {
+  if (ts === undefined) return NO_TIMESTAMP_SEED;
+  if (ts.sec !== seedSec) {
+    seedOfSec = fnv1a32('.', fnv1a32Integer(ts.sec));
+    seedSec = ts.sec;
+  }
+  return fnv1a32(' ', fnv1a32Integer(ts.nsec, seedOfSec));
+}
+const NO_TIMESTAMP_SEED = fnv1a32('-');
+
 /**
- * Identifies a delivered line at a resume boundary: its timestamp and text. It only has to tell apart the lines of
- * the few seconds a resume looks at, which already differ in timestamp or position, so a long line is hashed by its
- * length and its first and last 96 characters: hashing every character was the largest per-line cost.
+ * Identifies a delivered line at a resume boundary: FNV-1a over its timestamp and the UTF-8 bytes of its text,
+ * `bytes[start, end)`. It only has to tell apart the lines of the few seconds a resume looks at, which already
+ * differ in timestamp or position, so a line longer than 256 bytes is hashed by its length and its first and last
+ * 96 bytes: hashing every byte was the largest per-line cost.
  */
+export function lineHashBytes(ts: Timestamp | undefined, bytes: Uint8Array, start: number, end: number): number {
+  const seed = timestampSeed(ts);
+  const n = end - start;
+  if (n <= HASH_WHOLE) return fnv1a32Bytes(bytes, start, end, seed);
+  return fnv1a32Bytes(bytes, end - HASH_EDGE, end, fnv1a32Bytes(bytes, start, start + HASH_EDGE, fnv1a32Integer(n, seed)));
+}
+
+/**
+ * lineHash of a line as it arrived: from its bytes where they are the text's UTF-8 (nearly always); a line whose
+ * invalid UTF-8 was repaired is hashed as it is delivered.
+ */
+export function arrivedLineHash(raw: Buffer, parsed: ParsedLine): number {
+  if (raw.length - parsed.textStart <= HASH_WHOLE) {
+    // ASCII is valid UTF-8: a short line checks that while it is hashed, without a second pass.
+    const ascii = fnv1a32Ascii(raw, parsed.textStart, raw.length, timestampSeed(parsed.ts));
+    if (ascii !== -1) return ascii;
+  }
+  return isUtf8(raw) ? lineHashBytes(parsed.ts, raw, parsed.textStart, raw.length) : lineHash(parsed.ts, parsed.line);
+}
+
+/** lineHashBytes of the line's UTF-8 encoding, for lines that are no longer at hand as bytes. */
 export function lineHash(ts: Timestamp | undefined, line: string): number {
-  // = fnv1a32(line, fnv1a32(`${ts.sec}.${ts.nsec} `)) for short lines, without building that string for every line.
-  const prefix = ts === undefined ? fnv1a32('-') : fnv1a32(' ', fnv1a32Integer(ts.nsec, fnv1a32('.', fnv1a32Integer(ts.sec))));
-  const n = line.length;
-  if (n <= HASH_WHOLE) return fnv1a32(line, prefix);
-  return fnv1a32Slice(line, n - HASH_EDGE, n, fnv1a32Slice(line, 0, HASH_EDGE, fnv1a32Integer(n, prefix)));
+  const bytes = Buffer.from(line, 'utf8');
+  return lineHashBytes(ts, bytes, 0, bytes.length);
 }
 
 export class Cursor {
@@ -344,8 +380,11 @@ export class ResumeFilter {
     return this.#gap;
   }
 
-  /** True when the line is new and must be delivered; false while skipping already delivered lines. */
-  accept(ts: Timestamp | undefined, line: string): boolean {
+  /**
+   * True when the line is new and must be delivered; false while skipping already delivered lines. `hash` is the
+   * line's lineHash, computed by the caller, which needs it anyway.
+   */
+  accept(ts: Timestamp | undefined, hash: number): boolean {
     if (this.#remaining === 0) return true;
     if (ts !== undefined && this.#newest !== undefined && compareTimestamps(ts, this.#newest) > 0) {
       this.#gap = true;
@@ -355,10 +394,9 @@ export class ResumeFilter {
     if (this.#blind > 0) {
       this.#blind--;
       this.#remaining--;
-      if (this.#remaining === 0 && this.#expectHash !== undefined && lineHash(ts, line) !== this.#expectHash) this.#gap = true;
+      if (this.#remaining === 0 && this.#expectHash !== undefined && hash !== this.#expectHash) this.#gap = true;
       return false;
     }
-    const hash = lineHash(ts, line);
     if (this.#expect[this.#next] !== hash) {
       // The replay does not start where we stopped: the kubelet rotated the file between two reads. If some
       // delivered lines are still there, skip ahead to them (nothing undelivered was lost). A line we never

@@ -3,7 +3,7 @@
 // terminated for good or its pod is gone. A clean end of body says nothing by itself (the kubelet's 4 h cut looks
 // exactly like a container exit), so the decision is made from the pod's status, fetched fresh after each end.
 import { Observable, type Subscriber } from 'rxjs';
-import { Cursor, ResumeFilter, lineHash, type HashedEntry } from './cursor.ts';
+import { Cursor, ResumeFilter, arrivedLineHash, lineHash, type HashedEntry } from './cursor.ts';
 import { KubeApiError, oneLine, type KubeClient } from './client.ts';
 import type { Limiter } from './limiter.ts';
 import { LineSplitter, parseLogLine } from './lines.ts';
@@ -363,7 +363,8 @@ class Follower {
           bytes += raw.bytes.length + 1;
           const parsed = parseLogLine(raw.bytes);
           const ts = parsed.ts ?? prevTs;
-          if (!filter.accept(parsed.ts, parsed.line)) {
+          const hash = arrivedLineHash(raw.bytes, parsed);
+          if (!filter.accept(parsed.ts, hash)) {
             skipped++;
             continue;
           }
@@ -374,7 +375,6 @@ class Follower {
           }
           // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
           prevTs = ts ?? nowTimestamp();
-          const hash = lineHash(parsed.ts, parsed.line);
           inst.cursor.record(parsed.ts, parsed.line, hash);
           const entry: HashedEntry = {
             target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: parsed.line,

@@ -101,22 +101,22 @@ test('rejects a nonsensical cap', () => {
 
 test('parses the fixed kubelet form', () => {
   const p = parseLogLine(Buffer.from('2024-01-01T00:00:02.100000000Z hello world'));
-  assert.deepEqual(p, { ts: { sec: 1704067202, nsec: 100000000 }, line: 'hello world' });
-  assert.deepEqual(parseLogLine('2024-01-01T00:00:02.000000001Z '), { ts: { sec: 1704067202, nsec: 1 }, line: '' });
-  assert.deepEqual(parseLogLine('2024-01-01T00:00:02.000000001Z  two  spaces '), { ts: { sec: 1704067202, nsec: 1 }, line: ' two  spaces ' });
+  assert.deepEqual(p, { ts: { sec: 1704067202, nsec: 100000000 }, line: 'hello world', textStart: 31 });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:02.000000001Z '), { ts: { sec: 1704067202, nsec: 1 }, line: '', textStart: 31 });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:02.000000001Z  two  spaces '), { ts: { sec: 1704067202, nsec: 1 }, line: ' two  spaces ', textStart: 31 });
 });
 
 test('parses trimmed fractions, no fraction and offsets (old kubelets, non-UTC nodes)', () => {
-  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.61732014Z a'), { ts: { sec: 1704067200, nsec: 617320140 }, line: 'a' });
-  assert.deepEqual(parseLogLine('2024-01-01T00:00:00Z b'), { ts: { sec: 1704067200, nsec: 0 }, line: 'b' });
-  assert.deepEqual(parseLogLine(Buffer.from('2024-01-01T02:00:00.123456789+02:00 c')), { ts: { sec: 1704067200, nsec: 123456789 }, line: 'c' });
-  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.1Z'), { ts: undefined, line: '2024-01-01T00:00:00.1Z' });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.61732014Z a'), { ts: { sec: 1704067200, nsec: 617320140 }, line: 'a', textStart: 30 });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00Z b'), { ts: { sec: 1704067200, nsec: 0 }, line: 'b', textStart: 21 });
+  assert.deepEqual(parseLogLine(Buffer.from('2024-01-01T02:00:00.123456789+02:00 c')), { ts: { sec: 1704067200, nsec: 123456789 }, line: 'c', textStart: 36 });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.1Z'), { ts: undefined, line: '2024-01-01T00:00:00.1Z', textStart: 0 });
 });
 
 test('a line without a timestamp is kept whole', () => {
   for (const text of ['plain text', '', ' leading space', 'not-a-time rest', '2024-13-01T00:00:00.000000000Z bad month', '2024-01-01T00:00:00.00000000xZ x']) {
-    assert.deepEqual(parseLogLine(text), { ts: undefined, line: text });
-    assert.deepEqual(parseLogLine(Buffer.from(text)), { ts: undefined, line: text });
+    assert.deepEqual(parseLogLine(text), { ts: undefined, line: text, textStart: 0 });
+    assert.deepEqual(parseLogLine(Buffer.from(text)), { ts: undefined, line: text, textStart: 0 });
   }
 });
 

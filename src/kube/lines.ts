@@ -116,6 +116,8 @@ export interface ParsedLine {
   readonly ts: Timestamp | undefined;
   /** The log text after the timestamp and its space (the whole text when there is no timestamp). */
   readonly line: string;
+  /** Where the text starts in the raw bytes. */
+  readonly textStart: number;
 }
 
 // `2024-01-01T00:00:02.100000000Z`: the form current kubelets always write (RFC3339NanoFixed, UTC node).
@@ -133,14 +135,14 @@ export function parseLogLine(raw: Buffer | string): ParsedLine {
   const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
   if (buf.length > FIXED_LENGTH && buf[FIXED_LENGTH] === SPACE) {
     const ts = parseFixedTimestamp(buf);
-    if (ts !== undefined) return { ts, line: buf.toString('utf8', FIXED_LENGTH + 1) };
+    if (ts !== undefined) return { ts, line: buf.toString('utf8', FIXED_LENGTH + 1), textStart: FIXED_LENGTH + 1 };
   }
   const sp = buf.indexOf(SPACE);
   if (sp > 0 && sp <= MAX_TIMESTAMP_LENGTH) {
     const ts = parseTimestamp(buf.toString('latin1', 0, sp));
-    if (ts !== undefined) return { ts, line: buf.toString('utf8', sp + 1) };
+    if (ts !== undefined) return { ts, line: buf.toString('utf8', sp + 1), textStart: sp + 1 };
   }
-  return { ts: undefined, line: typeof raw === 'string' ? raw : buf.toString('utf8') };
+  return { ts: undefined, line: typeof raw === 'string' ? raw : buf.toString('utf8'), textStart: 0 };
 }
 
 // Lines of one stream almost always share the day, so the calendar arithmetic is done once per day.
