@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Positions, PositionsError, POSITIONS_KIND } from './positions.ts';
-import { Cursor } from './kube/cursor.ts';
+import { Cursor, lineHash } from './kube/cursor.ts';
 import type { LogEntry, TargetInfo } from './pipeline/entry.ts';
 
 const HOUR = 3_600_000;
@@ -76,7 +76,7 @@ test('resume after save and load is the resume of the cursor that saw every ackn
   batch.push({ target: a, restart: 2, containerId: 'containerd://a1', ts: { sec: 5006, nsec: 0 }, line: 'same' });
   batch.push({ target: a, restart: 2, containerId: 'containerd://a1', ts: { sec: 5006, nsec: 0 }, line: 'same' });
   const reference = new Cursor(2);
-  for (const e of batch) reference.record(e.ts, e.line);
+  for (const e of batch) reference.record(e.ts, lineHash(e.ts, e.line));
 
   const p = await Positions.load(file, { retentionMs: HOUR });
   p.acknowledge(batch.slice(0, 9));
@@ -99,7 +99,7 @@ test('entries of several targets interleaved in one batch advance each target\'s
   p.acknowledge(la.flatMap((e, i) => [e, lb[i]]));
   for (const [key, own] of [[a.key, la], [b.key, lb]] as const) {
     const reference = new Cursor(0);
-    for (const e of own) reference.record(e.ts, e.line);
+    for (const e of own) reference.record(e.ts, lineHash(e.ts, e.line));
     assert.deepEqual(p.startOf(key)?.cursor.toJSON(), reference.toJSON());
   }
 });
@@ -110,7 +110,7 @@ test('startOf hands out a copy: a follower advancing it does not move the acknow
   const a = target('uid-a');
   p.acknowledge(lines(a, 'containerd://a1', 0, 100, 3));
   const start = p.startOf(a.key);
-  start?.cursor.record({ sec: 101, nsec: 0 }, 'read but not acknowledged');
+  start?.cursor.record({ sec: 101, nsec: 0 }, lineHash({ sec: 101, nsec: 0 }, 'read but not acknowledged'));
   assert.equal(p.startOf(a.key)?.cursor.total, 3);
 });
 

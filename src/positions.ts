@@ -7,7 +7,7 @@
 // would re-ship or skip everything.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Cursor, type CursorJSON, type HashedEntry } from './kube/cursor.ts';
+import { Cursor, lineHash, type CursorJSON, type HashedEntry } from './kube/cursor.ts';
 import type { LogEntry, TargetInfo } from './pipeline/entry.ts';
 import { formatTimestamp, parseTimestamp, timestampFromMillis } from './time/timestamp.ts';
 
@@ -112,7 +112,7 @@ export class Positions {
         target = e.target;
         st = this.#stateFor(e, now);
       }
-      st.cursor.record(e.ts, e.line, (e as Partial<HashedEntry>).hash);
+      st.cursor.record(e.ts, (e as Partial<HashedEntry>).hash ?? lineHash(e.ts, e.line));
     }
     this.#dirty = true;
   }

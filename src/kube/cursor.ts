@@ -132,9 +132,7 @@ export class Cursor {
   #slotCount: number[];
   // The timestamp the last line was counted under: its own, or its predecessor's when it had none.
   #lastTs: Timestamp | undefined;
-  // The last delivered line, hashed only when a resume or a save needs it (not on the per-line path).
-  #lastLine: string | undefined;
-  #lastLineTs: Timestamp | undefined;
+  // lineHash of the last delivered line.
   #lastHash: number | undefined;
   // Ring of the last RECENT_LINES delivered lines: the second each was counted under, and its hash.
   #recentSec: number[] = [];
@@ -161,25 +159,23 @@ export class Cursor {
     return this.#total;
   }
 
-  /** The newest timestamp delivered (timestamps are not monotonic: this is the maximum, not the last). */
   /** Hashes (lineHash) of the last delivered lines, up to RECENT_LINES. */
   recentHashes(): Set<number> {
     return new Set(this.#recentSince(Number.NEGATIVE_INFINITY));
   }
 
+  /** The newest timestamp delivered (timestamps are not monotonic: this is the maximum, not the last). */
   get newest(): Timestamp | undefined {
     return this.#newest;
   }
 
   /**
-   * A line was delivered downstream. A line without a timestamp counts under its predecessor's. `hash` must be
-   * lineHash(ts, line) when given (computed once per line by the follower).
+   * A line was delivered downstream. A line without a timestamp counts under its predecessor's. `hash` is its
+   * lineHash(ts, text), computed once per line by the follower (the text itself is not needed here).
    */
-  record(ts: Timestamp | undefined, line: string, hash: number = lineHash(ts, line)): void {
+  record(ts: Timestamp | undefined, hash: number): void {
     this.#total++;
-    this.#lastLine = line;
-    this.#lastLineTs = ts;
-    this.#lastHash = undefined;
+    this.#lastHash = hash;
     const counted = ts ?? this.#lastTs;
     this.#remember(counted === undefined ? Number.NEGATIVE_INFINITY : counted.sec, hash);
     if (counted === undefined) return;
@@ -201,7 +197,7 @@ export class Cursor {
   resume(): ResumePoint {
     const newest = this.#newest;
     if (newest === undefined) {
-      return { sinceSec: undefined, skip: this.#total, expectHash: this.#total > 0 ? this.#hash() : undefined, newest: undefined, expect: this.#recentSince(Number.NEGATIVE_INFINITY) };
+      return { sinceSec: undefined, skip: this.#total, expectHash: this.#total > 0 ? this.#lastHash : undefined, newest: undefined, expect: this.#recentSince(Number.NEGATIVE_INFINITY) };
     }
     const floor = newest.sec - this.windowSec;
     const lastSec = this.#lastTs === undefined ? undefined : this.#lastTs.sec;
@@ -215,7 +211,7 @@ export class Cursor {
     }
     const checkable = lastSec !== undefined && lastSec >= since;
     const expect = this.#recentSince(since);
-    return { sinceSec: since, skip, expectHash: checkable ? this.#hash() : undefined, newest, expect: expect.length <= skip ? expect : expect.slice(expect.length - skip) };
+    return { sinceSec: since, skip, expectHash: checkable ? this.#lastHash : undefined, newest, expect: expect.length <= skip ? expect : expect.slice(expect.length - skip) };
   }
 
   clone(): Cursor {
@@ -234,7 +230,7 @@ export class Cursor {
       j.counts.sort((a, b) => a[0] - b[0]);
     }
     if (this.#lastTs !== undefined) j.lastSec = this.#lastTs.sec;
-    if (this.#total > 0) j.lastHash = this.#hash();
+    if (this.#total > 0) j.lastHash = this.#lastHash;
     const floor = newest === undefined ? Number.NEGATIVE_INFINITY : newest.sec - this.windowSec;
     const recent: [number, number][] = [];
     this.#eachRecent((sec, hash) => {
@@ -341,10 +337,7 @@ export class Cursor {
     return ((sec % n) + n) % n;
   }
 
-  #hash(): number {
-    if (this.#lastHash === undefined) this.#lastHash = lineHash(this.#lastLineTs, this.#lastLine ?? '');
-    return this.#lastHash;
-  }
+
 }
 
 /**

@@ -375,7 +375,7 @@ class Follower {
           }
           // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
           prevTs = ts ?? nowTimestamp();
-          inst.cursor.record(parsed.ts, parsed.line, hash);
+          inst.cursor.record(parsed.ts, hash);
           const entry: HashedEntry = {
             target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: parsed.line,
             hash: parsed.ts === undefined ? lineHash(prevTs, parsed.line) : hash,
