@@ -13,6 +13,9 @@ test('tailer sim arguments', () => {
   assert.equal(a.ledgerOut, 'l.jsonl');
   assert.equal(parseSimArgs(['--duration', '500ms']).options.durationSec, 0.5);
   assert.equal(parseSimArgs(['-h']).help, true);
+  assert.deepEqual(parseSimArgs(['--tls', '--http2-max-streams-per-connection=3', '--disable-http2-serving']).options,
+    { scenario: 'steady', tls: true, http2MaxStreamsPerConnection: 3, disableHttp2: true });
+  assert.throws(() => parseSimArgs(['--http2-max-streams-per-connection', '0']), /at least 1/);
   assert.throws(() => parseSimArgs(['--bogus']), /unknown option "--bogus" for tailer sim/);
   assert.throws(() => parseSimArgs(['--port']), /--port needs a value/);
   assert.throws(() => parseSimArgs(['--fault', 'nothing']), /NAME=VALUE/);

@@ -9,6 +9,7 @@ import { SCENARIOS } from './scenarios.ts';
 export const SIM_USAGE = `usage: tailer sim [--port N|0] [--scenario NAME] [--duration SECONDS] [--kubeconfig-out FILE]
                   [--ledger-out FILE] [--fault NAME=VALUE ...] [--tls] [--seed N]
                   [--pods N] [--lines-per-sec N] [--line-bytes N]
+                  [--disable-http2-serving] [--http2-max-streams-per-connection N]
   scenarios: ${SCENARIOS.join(', ')} (default steady)
   faults:    ${FAULTS.join(', ')}
   Production stops after --duration (default: never); the server keeps serving until SIGINT/SIGTERM.`;
@@ -23,6 +24,12 @@ export interface SimArgs {
 function count(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number, got "${value}"`);
+  return n;
+}
+
+function positive(flag: string, value: string): number {
+  const n = count(flag, value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a whole number of at least 1, got "${value}"`);
   return n;
 }
 
@@ -45,6 +52,8 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
     switch (flag) {
       case '-h': case '--help': out.help = true; break;
       case '--tls': options.tls = true; break;
+      case '--disable-http2-serving': options.disableHttp2 = true; break;
+      case '--http2-max-streams-per-connection': options.http2MaxStreamsPerConnection = positive(flag, value()); break;
       case '--port': options.port = count(flag, value()); break;
       case '--scenario': options.scenario = value(); break;
       case '--duration': options.durationSec = parseDuration(value()) / 1000; break;

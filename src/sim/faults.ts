@@ -20,9 +20,9 @@ export interface FaultValues {
   streamMaxAgeMs?: number;
   /** The log stream stops sending after this age but stays open. */
   stallAfterMs?: number;
-  /** The connection is destroyed this long after the log stream started. */
+  /** The log stream is cut off this long after it started (its connection over HTTP/1.1, its stream over h2). */
   resetAfterMs?: number;
-  /** Watch connections are destroyed after this age. */
+  /** Watches are cut off after this age (like reset-after). */
   watchDropAfterMs?: number;
   /** Share of watches with a resourceVersion that are answered with a 410 ERROR event. */
   watch410Rate?: number;

@@ -26,6 +26,10 @@ export interface SimOptions {
   /** Default 0 (ephemeral). */
   port?: number;
   tls?: boolean;
+  /** With tls: serve HTTP/1.1 only, as kube-apiserver with --disable-http2-serving. */
+  disableHttp2?: boolean;
+  /** With tls: streams per h2 connection (kube-apiserver's --http2-max-streams-per-connection), default 100. */
+  http2MaxStreamsPerConnection?: number;
   /** Same NAME=VALUE strings as --fault, validated; override the scenario's own faults. */
   faults?: Record<string, string>;
   seed?: number;
@@ -68,6 +72,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const token = randomBytes(24).toString('hex');
   const server = await startApiServer({
     cluster, token, random: seededRandom(seed + 1), port: opts.port, tls, bookmarkIntervalMs: opts.bookmarkIntervalMs,
+    disableHttp2: opts.disableHttp2, http2MaxStreamsPerConnection: opts.http2MaxStreamsPerConnection,
   });
   const kubeconfig = kubeconfigYaml({ url: server.url, token, caCert: tls?.caCert });
 

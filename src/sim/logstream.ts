@@ -2,10 +2,10 @@
 // (follow) every new line as it is written, flushed at once, with backpressure; the stream ends cleanly after the
 // instance terminates and its file is drained. Stream faults (max age, stall, reset) and both rotation
 // behaviours apply here.
-import type { ServerResponse } from 'node:http';
 import type { Timestamp } from '../time/timestamp.ts';
 import type { FaultValues } from './faults.ts';
 import { formatRecord, passesSince, startIndex, type InstanceLog, type LogFile } from './logs.ts';
+import { abortResponse, startStream, type ApiResponse } from './response.ts';
 import { Waker } from './waker.ts';
 
 export interface LogStreamOptions {
@@ -20,10 +20,9 @@ const CHUNK_BYTES = 64 * 1024;
 
 /** `sent` is told of every write: the lines and characters (bytes for ASCII) it held. */
 export async function streamLog(
-  res: ServerResponse, log: InstanceLog, opts: LogStreamOptions, faults: FaultValues, sent?: (lines: number, chars: number) => void,
+  res: ApiResponse, log: InstanceLog, opts: LogStreamOptions, faults: FaultValues, sent?: (lines: number, chars: number) => void,
 ): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
-  res.flushHeaders();
+  startStream(res, 'text/plain');
   const waker = new Waker();
   const wake = () => waker.wake();
   let closed = false;
@@ -42,7 +41,7 @@ export async function streamLog(
   };
   after(faults.streamMaxAgeMs, () => { expired = true; wake(); });
   after(faults.stallAfterMs, () => { stalled = true; });
-  after(faults.resetAfterMs, () => { res.destroy(); });
+  after(faults.resetAfterMs, () => { abortResponse(res); });
 
   const continues = (faults.rotation ?? 'continue') === 'continue';
   let file: LogFile = log.current;

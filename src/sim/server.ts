@@ -1,15 +1,17 @@
 // The HTTP(S) API server: routing, bearer-token authentication, discovery, pods list/get/watch, pods/log,
 // Status error bodies and request-level faults (errors, slowness). Streams are written by watchstream.ts and
-// logstream.ts.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// logstream.ts. Plain HTTP is HTTP/1.1 only; HTTPS offers h2 and HTTP/1.1 by ALPN, as kube-apiserver does.
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createSecureServer, type Http2ServerRequest, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Pod, PodList, Status } from '../kube/types.ts';
 import { formatSeconds, nowTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { streamLog } from './logstream.ts';
 import { API_VERSIONS, apiGroup, apiGroupList, emptyResource, resourceList } from './discovery.ts';
 import type { Cluster } from './model.ts';
 import type { Random } from './random.ts';
+import { abortResponse, responseGone, type ApiResponse } from './response.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type PodPredicate } from './selectors.ts';
 import {
   badRequest, expired, internalError, invalid, methodNotAllowed, namespaceNotFound, objectNotFound, pathNotFound, podNotFound,
@@ -25,6 +27,13 @@ export interface ApiServerOptions {
   port?: number;
   /** PEM key and certificate: serve HTTPS. */
   tls?: { key: string; cert: string };
+  /** Over HTTPS: serve HTTP/1.1 only (kube-apiserver's --disable-http2-serving). */
+  disableHttp2?: boolean;
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS of h2 connections (kube-apiserver's --http2-max-streams-per-connection): a
+   * client with more streams must open more connections. Default 100, kube-apiserver's since 1.29 (its flag's 0).
+   */
+  http2MaxStreamsPerConnection?: number;
   /** Interval of BOOKMARK events for watches that allow them. Default 5 s. */
   bookmarkIntervalMs?: number;
 }
@@ -43,6 +52,9 @@ export interface ApiStats {
   /** Lines and characters written to log streams since start. */
   linesSent: number;
   charsSent: number;
+  /** Client connections open now, and how many of them speak h2. */
+  connections: number;
+  http2Connections: number;
 }
 
 export interface ApiServer {
@@ -52,6 +64,8 @@ export interface ApiServer {
   dropConnections(): void;
   close(): Promise<void>;
 }
+
+type Request = IncomingMessage | Http2ServerRequest;
 
 type Route =
   | { kind: 'version' | 'api' | 'apis' | 'health' }
@@ -135,13 +149,13 @@ class RequestError extends Error {
   }
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(res: ApiResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
   res.end(text);
 }
 
-function sendStatus(res: ServerResponse, status: Status): void {
+function sendStatus(res: ApiResponse, status: Status): void {
   sendJson(res, status.code, status, status.code === 429 ? { 'Retry-After': '1' } : {});
 }
 
@@ -231,7 +245,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   }
 
-  function listPods(res: ServerResponse, namespace: string | undefined, q: URLSearchParams): void {
+  function listPods(res: ApiResponse, namespace: string | undefined, q: URLSearchParams): void {
     const matches = selector(q);
     if (q.has('resourceVersionMatch') && !q.get('resourceVersion')) {
       throw new RequestError(invalid('ListOptions', '', 'resourceVersionMatch',
@@ -259,7 +273,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     sendJson(res, 200, list);
   }
 
-  function watchPods(res: ServerResponse, namespace: string | undefined, q: URLSearchParams): void {
+  function watchPods(res: ApiResponse, namespace: string | undefined, q: URLSearchParams): void {
     const base = selector(q);
     const matches: PodPredicate = namespace === undefined ? base : (p) => p.metadata.namespace === namespace && base(p);
     if (q.has('sendInitialEvents')) {
@@ -281,7 +295,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   }
 
-  async function podLog(res: ServerResponse, namespace: string, name: string, q: URLSearchParams, opened?: () => void): Promise<void> {
+  async function podLog(res: ApiResponse, namespace: string, name: string, q: URLSearchParams, opened?: () => void): Promise<void> {
     const tailLines = parseInteger('tailLines', q.get('tailLines'));
     const limitBytes = parseInteger('limitBytes', q.get('limitBytes'));
     const sinceSeconds = parseInteger('sinceSeconds', q.get('sinceSeconds'));
@@ -300,7 +314,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const target = cluster.resolveLog(namespace, name, q.get('container') ?? undefined, previous);
     if (target.kind === 'error') throw new RequestError(target.status);
     if (target.kind === 'unscheduled') {
-      res.writeHead(204).end();
+      res.writeHead(204);
+      res.end();
       return;
     }
     const faults = cluster.faults.forStream(namespace, name, target.container.name);
@@ -320,7 +335,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return pick === 0 ? tooManyRequests() : pick === 1 ? internalError('injected fault') : serviceUnavailable();
   }
 
-  function delay(ms: number, res: ServerResponse): Promise<void> {
+  function delay(ms: number, res: ApiResponse): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
       res.once('close', () => {
@@ -341,7 +356,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: Request, res: ApiResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
     const q = url.searchParams;
     const r = route(url.pathname);
@@ -354,7 +369,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   }
 
-  async function answer(req: IncomingMessage, res: ServerResponse, url: URL, r: Route | undefined, opened: (() => void) | undefined): Promise<void> {
+  async function answer(req: Request, res: ApiResponse, url: URL, r: Route | undefined, opened: (() => void) | undefined): Promise<void> {
     const q = url.searchParams;
     if (req.headers.authorization !== `Bearer ${token}`) {
       sendStatus(res, unauthorized());
@@ -367,7 +382,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const streamFaults = r?.kind === 'log' ? cluster.faults.forStream(r.namespace, r.name, q.get('container') ?? '') : cluster.faults.global;
     if (streamFaults.slowMs !== undefined && streamFaults.slowMs > 0) {
       await delay(streamFaults.slowMs, res);
-      if (res.destroyed) return;
+      if (responseGone(res)) return;
     }
     const injected = injectedError(streamFaults.errorRate);
     if (injected !== undefined) {
@@ -395,7 +410,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       case 'health':
-        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('ok');
         return;
       case 'pods':
         if (parseBool(q.get('watch')) === true) watchPods(res, r.namespace, q);
@@ -425,19 +441,42 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   }
 
-  const listener = (req: IncomingMessage, res: ServerResponse) => {
+  const listener = (req: Request, res: ApiResponse) => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
-        res.destroy();
+        abortResponse(res);
         return;
       }
       sendStatus(res, err instanceof RequestError ? err.status : internalError(err instanceof Error ? err.message : String(err)));
     });
   };
-  const server: Server = opts.tls === undefined
-    ? createHttpServer(listener)
-    : createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, listener);
-  server.keepAliveTimeout = 60_000;
+  const server = opts.tls === undefined
+    ? createHttpServer({ keepAliveTimeout: 60_000 }, listener)
+    : opts.disableHttp2 === true
+      ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert, keepAliveTimeout: 60_000 }, listener)
+      : createSecureServer({
+        key: opts.tls.key,
+        cert: opts.tls.cert,
+        allowHTTP1: true,
+        settings: { maxConcurrentStreams: opts.http2MaxStreamsPerConnection ?? 100 },
+        // Node refuses new streams of a session past this credit (10 MB by default), which queued log data of
+        // 100 streams can reach; the apiserver has no such limit.
+        maxSessionMemory: 256,
+      }, listener);
+  // Tracked by hand: an h2 server has no closeAllConnections(), and a drop must cut both protocols at once.
+  const sockets = new Set<Socket>();
+  let http2Connections = 0;
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('session', (session: ServerHttp2Session) => {
+    http2Connections++;
+    session.once('close', () => http2Connections--);
+  });
+  const destroyAll = (): void => {
+    for (const socket of sockets) socket.destroy();
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => {
@@ -449,14 +488,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const url = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   return {
     url,
-    stats: () => ({ requests: { ...requests }, openStreams, opensTotal, pendingOpens, peakPendingOpens, linesSent, charsSent }),
+    stats: () => ({
+      requests: { ...requests }, openStreams, opensTotal, pendingOpens, peakPendingOpens, linesSent, charsSent,
+      connections: sockets.size, http2Connections,
+    }),
     dropConnections: () => {
-      server.closeAllConnections();
+      destroyAll();
       peakPendingOpens = pendingOpens;
     },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
-      server.closeAllConnections();
+      destroyAll();
     }),
   };
 }

@@ -1,11 +1,11 @@
 // Writes one pod watch response: 200 and headers at once, then NDJSON events (initial ADDED for an RV-less
 // watch, or the history after the given RV), live changes through the selector transitions, optional
 // bookmarks, a clean end at the timeout; too old an RV gets one ERROR 410 event and the end of the body.
-import type { ServerResponse } from 'node:http';
 import type { Pod } from '../kube/types.ts';
 import type { FaultValues } from './faults.ts';
 import type { Cluster } from './model.ts';
 import type { Random } from './random.ts';
+import { abortResponse, startStream, responseGone, type ApiResponse } from './response.ts';
 import type { PodPredicate } from './selectors.ts';
 import { tooOldResourceVersion } from './status.ts';
 import { eventLine, eventTypeFor, withKind, type PodChange } from './watch.ts';
@@ -36,9 +36,8 @@ function eventFor(type: string, pod: Pod): string {
   return `{"type":"${type}","object":${json}}\n`;
 }
 
-export function streamWatch(res: ServerResponse, cluster: Cluster, opts: WatchStreamOptions): void {
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
-  res.flushHeaders();
+export function streamWatch(res: ApiResponse, cluster: Cluster, opts: WatchStreamOptions): void {
+  startStream(res, 'application/json');
   const hub = cluster.hub;
   const rv = opts.resourceVersion;
   if (rv !== undefined && rv !== 0) {
@@ -55,11 +54,11 @@ export function streamWatch(res: ServerResponse, cluster: Cluster, opts: WatchSt
   }
 
   function send(c: PodChange): void {
-    if (res.writableEnded || res.destroyed) return;
+    if (res.writableEnded || responseGone(res)) return;
     const type = eventTypeFor(c, opts.matches);
     if (type === undefined) return;
     res.write(eventFor(type, c.object));
-    if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
+    if (res.writableLength > MAX_BUFFERED_BYTES) abortResponse(res);
   }
 
   const unsubscribe = hub.subscribe(send);
@@ -67,10 +66,10 @@ export function streamWatch(res: ServerResponse, cluster: Cluster, opts: WatchSt
   // Without timeoutSeconds the apiserver picks minRequestTimeout * (1 + rand): 30 to 60 minutes.
   const lifetimeMs = opts.timeoutSeconds !== undefined ? opts.timeoutSeconds * 1000 : (1800 + opts.random() * 1800) * 1000;
   timers.push(setTimeout(() => res.end(), lifetimeMs));
-  if (opts.faults.watchDropAfterMs !== undefined) timers.push(setTimeout(() => res.destroy(), opts.faults.watchDropAfterMs));
+  if (opts.faults.watchDropAfterMs !== undefined) timers.push(setTimeout(() => abortResponse(res), opts.faults.watchDropAfterMs));
   const bookmarks = opts.bookmarks
     ? setInterval(() => {
-      if (res.writableEnded || res.destroyed) return;
+      if (res.writableEnded || responseGone(res)) return;
       res.write(eventLine('BOOKMARK', { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(hub.rv) } }));
     }, opts.bookmarkIntervalMs)
     : undefined;
