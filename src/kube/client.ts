@@ -2,9 +2,11 @@
 // requests themselves with undici so that every end, cut, abort and stall of a stream is visible to us
 // (client-node's Log class hides them: SPEC-kubernetes.md §4.4).
 import { existsSync } from 'node:fs';
+import type { AgentOptions, RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { createSecureContext } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -102,10 +104,18 @@ export interface KubeStream {
 /** Called once per finished request, for the API-load metric. */
 export type RequestObserver = (verb: string, code: string) => void;
 
+/**
+ * Pool settings. h2 carries every log stream and watch over a few TLS connections (as client-go does) instead of
+ * one HTTP/1.1 connection each, which cost ~100 KiB of TLS state per followed container; the pool opens another
+ * connection when the server's SETTINGS_MAX_CONCURRENT_STREAMS (kube-apiserver: 100) are in use. Plain http and
+ * servers without h2 in ALPN get HTTP/1.1 as before.
+ */
+const POOL: Agent.Options = { allowH2: true, keepAliveTimeout: 30_000 };
+
 export class KubeClient {
   readonly server: string;
   private readonly kc: KubeConfig;
-  private dispatcher: Dispatcher | undefined;
+  private dispatcher: Promise<Dispatcher> | undefined;
   private readonly observe: RequestObserver | undefined;
 
   constructor(kc: KubeConfig, observe?: RequestObserver) {
@@ -131,14 +141,12 @@ export class KubeClient {
     } catch (err) {
       throw new KubeApiError(0, 'AuthError', `cannot authenticate to ${this.server}: ${oneLine(err)}`, url);
     }
-    // client-node builds a new dispatcher per call; keep the first so all requests share one connection pool.
-    this.dispatcher ??= ctx.getDispatcher() ?? new Agent({ keepAliveTimeout: 30_000 });
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
         method: 'GET',
         headers: { ...ctx.getHeaders(), accept: 'application/json, */*' },
-        dispatcher: this.dispatcher,
+        dispatcher: await this.pool(ctx),
         signal: req.signal,
         headersTimeout: req.headersTimeoutMs ?? 30_000,
         bodyTimeout: 0,
@@ -167,7 +175,33 @@ export class KubeClient {
 
   /** Ends every request still open (streams included) and the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher?.destroy().catch(() => undefined);
+    const pool = await this.dispatcher?.catch(() => undefined);
+    await pool?.destroy().catch(() => undefined);
+  }
+
+  /** The one connection pool of every request (client-node builds a new dispatcher per call). */
+  private pool(ctx: RequestContext): Promise<Dispatcher> {
+    this.dispatcher ??= this.createPool(ctx).catch((err: unknown) => {
+      this.dispatcher = undefined;
+      throw new KubeApiError(0, 'AuthError', `cannot set up TLS to ${this.server}: ${oneLine(err)}`, this.server);
+    });
+    return this.dispatcher;
+  }
+
+  private async createPool(ctx: RequestContext): Promise<Dispatcher> {
+    // The same TLS material client-node would use (kubeconfig files or data, exec plugin certificates).
+    const https: RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(https);
+    const agent: AgentOptions = { ca: https.ca, cert: https.cert, key: https.key, pfx: https.pfx, passphrase: https.passphrase };
+    if (https.rejectUnauthorized !== undefined) agent.rejectUnauthorized = https.rejectUnauthorized;
+    if (https.servername !== undefined) agent.servername = https.servername;
+    const plan = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), agent);
+    if (plan.type === 'proxy' || plan.type === 'socks') return ctx.getDispatcher() ?? new Agent(POOL);
+    if (!this.server.startsWith('https:')) return new Agent(plan.type === 'agent' ? { ...POOL, connect: plan.connect } : POOL);
+    // tls.connect builds a SecureContext (its own X509 store with the CA and every root certificate) for each
+    // connection unless it is given one: build it once.
+    const { ca, cert, key, pfx, passphrase, ...connect } = plan.type === 'agent' ? plan.connect : {};
+    return new Agent({ ...POOL, connect: { ...connect, secureContext: createSecureContext({ ca, cert, key, pfx, passphrase }) } });
   }
 }
 
