@@ -45,9 +45,11 @@ export class SimServer {
     this.access = { url, token: config.users[0].user.token, ca: caData === undefined ? undefined : Buffer.from(caData, 'base64').toString('utf8') };
   }
 
+  /** `BENCH_HTTP2=0` serves HTTP/1.1 only (one connection per stream), to compare with h2. */
   static async start(options: SimOptions, dir: string): Promise<SimServer> {
     const kubeconfig = join(dir, `sim-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.kubeconfig`);
-    const child = spawn(process.execPath, [join(ROOT, 'bench/sim-server.ts'), JSON.stringify(options), kubeconfig], {
+    const served = process.env.BENCH_HTTP2 === '0' ? { ...options, disableHttp2: true } : options;
+    const child = spawn(process.execPath, [join(ROOT, 'bench/sim-server.ts'), JSON.stringify(served), kubeconfig], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const replies: ((line: string) => void)[] = [];

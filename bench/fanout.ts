@@ -33,6 +33,9 @@ export interface FanoutResult {
   /** API requests per minute while steady, in total and by `verb resource`. */
   readonly apiRequestsPerMin: number;
   readonly apiByVerb: Record<string, number>;
+  /** Connections the API server had while steady, and how many of them h2 (streams share them). */
+  readonly connections: number;
+  readonly http2Connections: number;
 }
 
 export interface RecoveryResult {
@@ -138,6 +141,8 @@ export async function fanoutTailer(cfg: FanoutConfig, containers: number, baseli
       externalBytes: m.get('nodejs_external_memory_bytes'),
       apiRequestsPerMin: perMinute(requests.total, seconds),
       apiByVerb: mapValues(requests.byVerb, (n) => perMinute(n, seconds)),
+      connections: b.connections,
+      http2Connections: b.http2Connections,
     };
   } finally {
     await tailer?.stop();
@@ -158,12 +163,15 @@ export async function fanoutKubectl(cfg: FanoutConfig, containers: number): Prom
     await sleep(Math.max(0, cfg.steadySec * 1000 - 2000));
     const rssBytes = await settledRss(() => group.sample().rssBytes);
     const seconds = (performance.now() - startedAt) / 1000;
-    const requests = requestDelta(a, await sim.stats());
+    const b = await sim.stats();
+    const requests = requestDelta(a, b);
     return {
       reader: 'kubectl', containers, openSec, rssBytes, baselineRssBytes: 0, rssPerContainerBytes: rssBytes / containers,
       cpu: (group.sample().cpuSeconds - cpuA) / seconds,
       apiRequestsPerMin: perMinute(requests.total, seconds),
       apiByVerb: mapValues(requests.byVerb, (n) => perMinute(n, seconds)),
+      connections: b.connections,
+      http2Connections: b.http2Connections,
     };
   } finally {
     await group.stop();
