@@ -10,8 +10,8 @@
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { isUtf8 } from 'node:buffer';
 import { fnv1a32, fnv1a32Ascii, fnv1a32Bytes, fnv1a32Integer } from '../hash.ts';
-import type { ParsedLine } from './lines.ts';
-import type { LogEntry } from '../pipeline/entry.ts';
+import type { LogHead } from './lines.ts';
+import type { LogEntry, TargetInfo } from '../pipeline/entry.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
@@ -70,6 +70,35 @@ export interface HashedEntry extends LogEntry {
   readonly hash: number;
 }
 
+/**
+ * A HashedEntry as a follower reads it: the text stays the UTF-8 bytes it arrived in until something asks for the
+ * string. The Loki sink copies the bytes and never does, which saves decoding and re-encoding every line.
+ */
+export class ReadEntry implements HashedEntry {
+  readonly target: TargetInfo;
+  readonly restart: number;
+  readonly containerId: string | undefined;
+  readonly ts: Timestamp;
+  readonly hash: number;
+  /** Valid UTF-8 (the follower checked), so the decoded text needs no repair. */
+  readonly utf8: Buffer;
+  #line: string | undefined;
+
+  constructor(target: TargetInfo, restart: number, containerId: string | undefined, ts: Timestamp, hash: number, utf8: Buffer) {
+    this.target = target;
+    this.restart = restart;
+    this.containerId = containerId;
+    this.ts = ts;
+    this.hash = hash;
+    this.utf8 = utf8;
+  }
+
+  get line(): string {
+    this.#line ??= this.utf8.toString('utf8');
+    return this.#line;
+  }
+}
+
 // Lines up to this many bytes are hashed whole; longer ones by their length and both ends.
 const HASH_WHOLE = 256;
 const HASH_EDGE = 96;
@@ -103,16 +132,16 @@ export function lineHashBytes(ts: Timestamp | undefined, bytes: Uint8Array, star
 }
 
 /**
- * lineHash of a line as it arrived: from its bytes where they are the text's UTF-8 (nearly always); a line whose
- * invalid UTF-8 was repaired is hashed as it is delivered.
+ * lineHash of a line as it arrived, from its bytes; -1 when they are not valid UTF-8 (nearly never): such a line is
+ * delivered repaired and must be hashed as delivered, with lineHash of its text.
  */
-export function arrivedLineHash(raw: Buffer, parsed: ParsedLine): number {
-  if (raw.length - parsed.textStart <= HASH_WHOLE) {
+export function arrivedLineHash(raw: Buffer, head: LogHead): number {
+  if (raw.length - head.textStart <= HASH_WHOLE) {
     // ASCII is valid UTF-8: a short line checks that while it is hashed, without a second pass.
-    const ascii = fnv1a32Ascii(raw, parsed.textStart, raw.length, timestampSeed(parsed.ts));
+    const ascii = fnv1a32Ascii(raw, head.textStart, raw.length, timestampSeed(head.ts));
     if (ascii !== -1) return ascii;
   }
-  return isUtf8(raw) ? lineHashBytes(parsed.ts, raw, parsed.textStart, raw.length) : lineHash(parsed.ts, parsed.line);
+  return isUtf8(raw) ? lineHashBytes(head.ts, raw, head.textStart, raw.length) : -1;
 }
 
 /** lineHashBytes of the line's UTF-8 encoding, for lines that are no longer at hand as bytes. */

@@ -3,10 +3,10 @@
 // terminated for good or its pod is gone. A clean end of body says nothing by itself (the kubelet's 4 h cut looks
 // exactly like a container exit), so the decision is made from the pod's status, fetched fresh after each end.
 import { Observable, type Subscriber } from 'rxjs';
-import { Cursor, ResumeFilter, arrivedLineHash, lineHash, type HashedEntry } from './cursor.ts';
+import { Cursor, ReadEntry, ResumeFilter, arrivedLineHash, lineHash, type HashedEntry } from './cursor.ts';
 import { KubeApiError, oneLine, type KubeClient } from './client.ts';
 import type { Limiter } from './limiter.ts';
-import { LineSplitter, parseLogLine } from './lines.ts';
+import { LineSplitter, parseLogHead } from './lines.ts';
 import type { Pod } from './types.ts';
 import { containerStatus, type ContainerStatusInfo } from '../targets.ts';
 import type { Credit } from '../pipeline/credit.ts';
@@ -260,7 +260,7 @@ class Follower {
         skipped++;
         continue;
       }
-      this.#deps.credit.take(entrySize(e.line));
+      this.#deps.credit.take(entrySize(e));
       this.#out.next(e);
     }
     if (skipped > 0) this.#deps.events?.deduplicated?.(skipped);
@@ -361,10 +361,12 @@ class Follower {
         let skipped = 0;
         for (const raw of lines) {
           bytes += raw.bytes.length + 1;
-          const parsed = parseLogLine(raw.bytes);
-          const ts = parsed.ts ?? prevTs;
-          const hash = arrivedLineHash(raw.bytes, parsed);
-          if (!filter.accept(parsed.ts, hash)) {
+          const head = parseLogHead(raw.bytes);
+          const ts = head.ts ?? prevTs;
+          let hash = arrivedLineHash(raw.bytes, head);
+          const repaired = hash === -1 ? raw.bytes.toString('utf8', head.textStart) : undefined;
+          if (repaired !== undefined) hash = lineHash(head.ts, repaired);
+          if (!filter.accept(head.ts, hash)) {
             skipped++;
             continue;
           }
@@ -375,15 +377,17 @@ class Follower {
           }
           // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
           prevTs = ts ?? nowTimestamp();
-          inst.cursor.record(parsed.ts, hash);
-          const entry: HashedEntry = {
-            target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: parsed.line,
-            hash: parsed.ts === undefined ? lineHash(prevTs, parsed.line) : hash,
-          };
+          inst.cursor.record(head.ts, hash);
+          const utf8 = raw.bytes.subarray(head.textStart);
+          // Downstream (positions) hashes an entry with the timestamp it carries, which a line without one borrowed.
+          const entryHash = head.ts === undefined ? lineHash(prevTs, repaired ?? utf8.toString('utf8')) : hash;
+          const entry: HashedEntry = repaired === undefined
+            ? new ReadEntry(t, inst.restart, inst.id, prevTs, entryHash, utf8)
+            : { target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: repaired, hash: entryHash };
           if (mode.hold !== undefined) {
             mode.hold.push(entry);
           } else {
-            credit.take(entrySize(parsed.line));
+            credit.take(entrySize(entry));
             this.#out.next(entry);
           }
           delivered++;

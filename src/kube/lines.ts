@@ -111,13 +111,17 @@ export class LineSplitter {
   }
 }
 
-export interface ParsedLine {
+/** Where a line's text starts, after the kubelet's timestamp. */
+export interface LogHead {
   /** The kubelet's timestamp, undefined when the line does not start with one. */
   readonly ts: Timestamp | undefined;
+  /** Where the text starts in the raw bytes (after the timestamp and its space; 0 without a timestamp). */
+  readonly textStart: number;
+}
+
+export interface ParsedLine extends LogHead {
   /** The log text after the timestamp and its space (the whole text when there is no timestamp). */
   readonly line: string;
-  /** Where the text starts in the raw bytes. */
-  readonly textStart: number;
 }
 
 // `2024-01-01T00:00:02.100000000Z`: the form current kubelets always write (RFC3339NanoFixed, UTC node).
@@ -127,22 +131,30 @@ const MAX_TIMESTAMP_LENGTH = 35;
 const SPACE = 32;
 
 /**
- * Splits `<RFC3339 timestamp> <text>`. Parsing of the timestamp is lenient (0–9 fraction digits, `Z` or an
- * offset). Invalid UTF-8 in the text does not drop the line: each bad sequence becomes U+FFFD, so the line is
- * kept with its bad bytes replaced.
+ * The timestamp of `<RFC3339 timestamp> <text>` and where the text starts; the text itself is left as bytes.
+ * Parsing of the timestamp is lenient (0–9 fraction digits, `Z` or an offset).
  */
-export function parseLogLine(raw: Buffer | string): ParsedLine {
-  const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+export function parseLogHead(buf: Buffer): LogHead {
   if (buf.length > FIXED_LENGTH && buf[FIXED_LENGTH] === SPACE) {
     const ts = parseFixedTimestamp(buf);
-    if (ts !== undefined) return { ts, line: buf.toString('utf8', FIXED_LENGTH + 1), textStart: FIXED_LENGTH + 1 };
+    if (ts !== undefined) return { ts, textStart: FIXED_LENGTH + 1 };
   }
   const sp = buf.indexOf(SPACE);
   if (sp > 0 && sp <= MAX_TIMESTAMP_LENGTH) {
     const ts = parseTimestamp(buf.toString('latin1', 0, sp));
-    if (ts !== undefined) return { ts, line: buf.toString('utf8', sp + 1), textStart: sp + 1 };
+    if (ts !== undefined) return { ts, textStart: sp + 1 };
   }
-  return { ts: undefined, line: typeof raw === 'string' ? raw : buf.toString('utf8'), textStart: 0 };
+  return { ts: undefined, textStart: 0 };
+}
+
+/**
+ * Splits `<RFC3339 timestamp> <text>` and decodes the text. Invalid UTF-8 in the text does not drop the line:
+ * each bad sequence becomes U+FFFD, so the line is kept with its bad bytes replaced.
+ */
+export function parseLogLine(raw: Buffer | string): ParsedLine {
+  const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  const { ts, textStart } = parseLogHead(buf);
+  return { ts, line: textStart === 0 && typeof raw === 'string' ? raw : buf.toString('utf8', textStart), textStart };
 }
 
 // Lines of one stream almost always share the day, so the calendar arithmetic is done once per day.

@@ -30,7 +30,7 @@ test('a batch is acknowledged only when every sink has it; credit comes back; or
   const src = new Subject<LogEntry>();
   const acked: string[][] = [];
   const done = lastValueFrom(
-    deliver(src, { batchBytes: 3 * entrySize('x'), batchWaitMs: 10 }, {
+    deliver(src, { batchBytes: 3 * entrySize(entry('x')), batchWaitMs: 10 }, {
       sinks: [fast, slow],
       credit,
       acknowledged: (b) => {
@@ -41,7 +41,7 @@ test('a batch is acknowledged only when every sink has it; credit comes back; or
   );
   const lines = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
   for (const l of lines) {
-    credit.take(entrySize(l));
+    credit.take(entrySize(entry(l)));
     src.next(entry(l));
   }
   src.complete();

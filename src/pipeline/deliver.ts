@@ -20,12 +20,12 @@ export interface DeliverDeps {
 /** Emits the number of entries of each acknowledged batch; completes when the source completed and all is written. */
 export function deliver(entries$: Observable<LogEntry>, opts: DeliverOptions, deps: DeliverDeps): Observable<number> {
   return entries$.pipe(
-    batchBy({ maxBytes: opts.batchBytes, maxWaitMs: opts.batchWaitMs, size: (e) => entrySize(e.line) }),
+    batchBy({ maxBytes: opts.batchBytes, maxWaitMs: opts.batchWaitMs, size: entrySize }),
     concatMap((batch) =>
       from(
         Promise.all(deps.sinks.map((s) => s.write(batch))).then(() => {
           let bytes = 0;
-          for (const e of batch) bytes += entrySize(e.line);
+          for (const e of batch) bytes += entrySize(e);
           deps.credit.give(bytes);
           deps.acknowledged?.(batch);
           return batch.length;

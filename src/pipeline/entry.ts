@@ -25,6 +25,11 @@ export interface LogEntry {
   readonly containerId?: string;
   readonly ts: Timestamp;
   readonly line: string;
+  /**
+   * The line's UTF-8 bytes as they were read, when the entry still has them: sinks that write bytes copy these
+   * rather than encode `line` again (which then may never be decoded at all).
+   */
+  readonly utf8?: Buffer;
 }
 
 /**
@@ -39,6 +44,6 @@ export interface Sink {
 }
 
 /** What an entry counts for in the in-flight bound: cheap (no UTF-8 encoding), the same on take and give. */
-export function entrySize(line: string): number {
-  return line.length + 64;
+export function entrySize(entry: LogEntry): number {
+  return (entry.utf8 === undefined ? entry.line.length : entry.utf8.length) + 64;
 }

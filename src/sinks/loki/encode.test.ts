@@ -83,6 +83,14 @@ test('the hand-rolled encoder matches reflection on varied input (unicode, empty
   assert.equal(decoded.streams?.[2].entries?.length, 200);
 });
 
+test('lines given as their UTF-8 bytes encode exactly as the same lines given as text', () => {
+  const texts = ['', 'short', 'ünïcödé ✓ 😀', 'y'.repeat(64), 'z'.repeat(65), 'w'.repeat(5000)];
+  const asText = [stream('{a="1"}', [], texts.map((t, i) => [1_700_000_000, i, t, [['pod_uid', 'u']]] as [number, number, string, LabelPair[]]))];
+  const asBytes = asText.map((s) => ({ ...s, entries: s.entries.map((e) => ({ ...e, line: Buffer.from(e.line) })) }));
+  assert.deepEqual(Buffer.from(encodePushRequest(asBytes)), Buffer.from(encodePushRequest(asText)));
+  assert.deepEqual(JSON.parse(encodePushJson(asBytes)), JSON.parse(encodePushJson(asText)));
+});
+
 test('protobuf bodies are snappy block format and round-trip', () => {
   const { body, contentType } = encodeBody(KNOWN, 'protobuf');
   assert.equal(contentType, 'application/x-protobuf');

@@ -68,10 +68,16 @@ function writeVarint(out: Uint8Array, pos: number, value: number): number {
 /** Short ASCII strings are copied in JS: cheaper than a call into Buffer.write for each of them. */
 const JS_COPY_MAX = 64;
 
-function writeString(out: Buffer, pos: number, key: number, text: string, bytes: number): number {
+/** A length-delimited field holding `text` (`bytes` long in UTF-8), or those bytes themselves. */
+function writeString(out: Buffer, pos: number, key: number, text: string | Buffer, bytes: number): number {
   if (bytes === 0) return pos;
   out[pos++] = key;
   pos = writeVarint(out, pos, bytes);
+  if (typeof text !== 'string') {
+    // TypedArray#set is a plain memcpy; Buffer#copy wraps it in argument checks that cost more than the copy.
+    out.set(text, pos);
+    return pos + bytes;
+  }
   if (bytes === text.length && bytes <= JS_COPY_MAX) {
     for (let i = 0; i < bytes; i++) out[pos + i] = text.charCodeAt(i);
     return pos + bytes;
@@ -122,6 +128,18 @@ function entrySize(entry: PlannedEntry, metadata: Buffer): number {
 
 /** The uncompressed protobuf PushRequest, written straight into one buffer of the exact size. */
 export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array {
+  const layout = layOut(streams);
+  return writePushRequest(streams, layout, Buffer.allocUnsafe(layout.total));
+}
+
+interface Layout {
+  readonly total: number;
+  readonly streamSizes: readonly number[];
+  readonly labelBytes: readonly number[];
+}
+
+/** Sizes of the request and of each stream message, which protobuf writes before their contents. */
+function layOut(streams: readonly PlannedStream[]): Layout {
   const streamSizes = new Array<number>(streams.length);
   const labelBytes = new Array<number>(streams.length);
   let total = 0;
@@ -137,7 +155,12 @@ export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array
     streamSizes[s] = size;
     total += 1 + varintSize(size) + size;
   }
-  const out = Buffer.allocUnsafe(total);
+  return { total, streamSizes, labelBytes };
+}
+
+/** Writes the request into `out` (at least `layout.total` long) and returns the written part. */
+function writePushRequest(streams: readonly PlannedStream[], layout: Layout, out: Buffer): Buffer {
+  const { streamSizes, labelBytes } = layout;
   let pos = 0;
   for (let s = 0; s < streams.length; s++) {
     out[pos++] = KEY_STREAMS;
@@ -162,12 +185,23 @@ export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array
       if (metadata.length <= JS_COPY_MAX) {
         for (let i = 0; i < metadata.length; i++) out[pos + i] = metadata[i];
       } else {
-        metadata.copy(out, pos);
+        out.set(metadata, pos);
       }
       pos += metadata.length;
     }
   }
-  return out;
+  return out.subarray(0, pos);
+}
+
+// The uncompressed body only lives until it is compressed (the compressors return new buffers), so one buffer is
+// reused for it: a fresh megabyte per request cost more in page faults and garbage collection than the encoding.
+let scratch = Buffer.allocUnsafe(0);
+
+/** The snappy-compressed protobuf body of a request. */
+export function compressedPushRequest(streams: readonly PlannedStream[]): Uint8Array {
+  const layout = layOut(streams);
+  if (scratch.length < layout.total) scratch = Buffer.allocUnsafe(Math.max(layout.total, scratch.length * 2));
+  return defaultSnappy().compress(writePushRequest(streams, layout, scratch));
 }
 
 /** Loki's JSON push body: `values` are [epoch-ns string, line, structured metadata]. */
@@ -177,7 +211,7 @@ export function encodePushJson(streams: readonly PlannedStream[]): string {
       stream: Object.fromEntries(stream.pairs),
       values: stream.entries.map((entry) => [
         toEpochNanosString(entry.ts),
-        entry.line,
+        typeof entry.line === 'string' ? entry.line : entry.line.toString('utf8'),
         Object.fromEntries(entry.metadata),
       ]),
     })),
@@ -188,5 +222,5 @@ export function encodeBody(streams: readonly PlannedStream[], format: PushFormat
   if (format === 'json') {
     return { body: Buffer.from(encodePushJson(streams), 'utf8'), contentType: 'application/json' };
   }
-  return { body: defaultSnappy().compress(encodePushRequest(streams)), contentType: 'application/x-protobuf' };
+  return { body: compressedPushRequest(streams), contentType: 'application/x-protobuf' };
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { makeEntries, makeTarget } from '../../../test/loki-fixtures.ts';
 import { StreamLabeler } from './labels.ts';
 import { halvePlan, MetadataCache, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
+import { ReadEntry } from '../../kube/cursor.ts';
 
 const OPTIONS: PlanOptions = { batchBytes: 1000, maxLineBytes: 256_000, lineTooLong: 'truncate' };
 
@@ -11,7 +12,7 @@ function plan(entries: Parameters<typeof planRequests>[0], options: PlanOptions 
 }
 
 function lines(p: PushPlan): string[] {
-  return p.streams.flatMap((s) => s.entries.map((e) => e.line));
+  return p.streams.flatMap((s) => s.entries.map((e) => String(e.line)));
 }
 
 test('requests are cut so their text stays within batchBytes', () => {
@@ -31,7 +32,7 @@ test('entries are grouped into streams by label set, each stream keeping batch o
   const entries = [...makeEntries(a, 2), ...makeEntries(b, 2), ...makeEntries(aAgain, 2, { line: (i) => `again-${i}` })];
   const [only] = plan(entries);
   assert.equal(only.streams.length, 2);
-  assert.deepEqual(only.streams[0].entries.map((e) => e.line), ['line-0', 'line-1', 'again-0', 'again-1']);
+  assert.deepEqual(only.streams[0].entries.map((e) => String(e.line)), ['line-0', 'line-1', 'again-0', 'again-1']);
   assert.match(only.streams[0].labels, /container="a"/);
   assert.deepEqual(only.streams[0].entries[0].metadata, [['pod_uid', a.podUid], ['restart', '0']]);
 });
@@ -65,4 +66,23 @@ test('halving a request keeps every entry once, in order', () => {
   assert.equal(second.entries, 4);
   assert.equal(first.bytes + second.bytes, whole.bytes);
   assert.deepEqual([...lines(first), ...lines(second)], lines(whole));
+});
+
+test('lines read as UTF-8 bytes are planned as those bytes, never decoded; longer ones are fitted as text', () => {
+  const target = makeTarget();
+  const decoded: string[] = [];
+  class Probe extends ReadEntry {
+    override get line(): string {
+      decoded.push(super.line);
+      return super.line;
+    }
+  }
+  const read = (text: string): ReadEntry => new Probe(target, 0, undefined, { sec: 1, nsec: 0 }, 0, Buffer.from(text));
+  const [p] = plan([read('héllo'), read('x'.repeat(300))], { ...OPTIONS, maxLineBytes: 256 });
+  const [first, second] = p.streams[0].entries;
+  assert.ok(Buffer.isBuffer(first.line));
+  assert.equal(first.bytes, Buffer.byteLength('héllo'));
+  assert.deepEqual(decoded, ['x'.repeat(300)], 'only the over-long line was decoded, to be truncated');
+  assert.ok(second.bytes <= 256 && second.bytes > 200, String(second.bytes));
+  assert.match(String(second.line), /^x+/);
 });

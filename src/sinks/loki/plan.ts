@@ -8,7 +8,9 @@ import { utf8Bytes } from './utf8.ts';
 
 export interface PlannedEntry {
   readonly ts: Timestamp;
-  readonly line: string;
+  /** The line as it is sent: the UTF-8 bytes it was read in, or (fitted, repaired) text. */
+  readonly line: string | Buffer;
+  /** UTF-8 bytes of the line. */
   readonly bytes: number;
   readonly metadata: readonly LabelPair[];
 }
@@ -88,16 +90,24 @@ export function planRequests(
 ): PushPlan[] {
   const plans: PushPlan[] = [];
   let builder = new PlanBuilder();
+  const add = (selector: string, pairs: readonly LabelPair[], entry: PlannedEntry): void => {
+    if (builder.entries > 0 && builder.bytes + entry.bytes > options.batchBytes) {
+      plans.push(builder.build());
+      builder = new PlanBuilder();
+    }
+    builder.add(selector, pairs, entry);
+  };
   for (const entry of batch) {
     const { selector, pairs }: StreamLabels = labeler.labelsOf(entry.target);
     const metadata = metadataCache.of(entry);
+    const utf8 = entry.utf8;
+    if (utf8 !== undefined && utf8.length <= options.maxLineBytes) {
+      // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
+      add(selector, pairs, { ts: entry.ts, line: utf8, bytes: utf8.length, metadata });
+      continue;
+    }
     for (const line of fitLine(entry.line, options.maxLineBytes, options.lineTooLong)) {
-      const bytes = utf8Bytes(line);
-      if (builder.entries > 0 && builder.bytes + bytes > options.batchBytes) {
-        plans.push(builder.build());
-        builder = new PlanBuilder();
-      }
-      builder.add(selector, pairs, { ts: entry.ts, line, bytes, metadata });
+      add(selector, pairs, { ts: entry.ts, line, bytes: utf8Bytes(line), metadata });
     }
   }
   if (builder.entries > 0) plans.push(builder.build());
