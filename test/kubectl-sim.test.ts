@@ -1,4 +1,4 @@
-// The simulator against the real kubectl over HTTPS (kubectl never sends a bearer token over plain HTTP).
+// The simulator against the real kubectl over HTTPS and h2 (kubectl never sends a bearer token over plain HTTP).
 // Skipped where kubectl is not installed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,6 +84,7 @@ describe('kubectl against the simulator', { skip: kubectl === undefined ? 'kubec
     c.write('logs', 'follow', 'app', 'early');
     const f = start('logs', '-n', 'logs', 'follow', '-f', '--timestamps');
     await waitFor(() => f.stdout().includes('early'), 10_000, 'the first line');
+    assert.equal(sim.stats().http2Connections, 1, "Go's client negotiates h2 with the sim, as with kube-apiserver");
     c.write('logs', 'follow', 'app', 'live', { ts: { sec: nowTimestamp().sec, nsec: 120_000_000 } });
     await waitFor(() => f.stdout().includes('live'), 10_000, 'the live line');
     c.terminate('logs', 'follow', 'app', 0);

@@ -4,7 +4,18 @@ import { createServer } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startSim, type Sim, type SimOptions } from '../sim/index.ts';
 import { KubeApiError, KubeClient, findKubeconfig, loadKubeConfig } from './client.ts';
+
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
 
 const config = (server: string): string => [
   'apiVersion: v1',
@@ -54,5 +65,114 @@ test('error answers become one-line errors with the Status message; 429 carries 
   } finally {
     await client.close();
     server.close();
+  }
+});
+
+/** A follow=true stream of one container, its body collected (or left unread with `paused`). */
+async function follow(client: KubeClient, pod: string, opts: { paused?: boolean; signal?: AbortSignal } = {}) {
+  const { body } = await client.open({ path: `/api/v1/namespaces/a/pods/${pod}/log`, query: { follow: true }, signal: opts.signal }, 'log');
+  let text = '';
+  const ended = new Promise<'end' | 'error'>((resolve) => {
+    body.once('end', () => resolve('end'));
+    body.once('error', () => resolve('error'));
+  });
+  body.setEncoding('utf8');
+  if (opts.paused === true) body.pause();
+  else body.on('data', (d: string) => { text += d; });
+  const readAll = (): void => {
+    body.on('data', (d: string) => { text += d; });
+    body.resume();
+  };
+  return { ended, text: () => text, readAll };
+}
+
+async function withTlsSim(fn: (sim: Sim, client: KubeClient) => Promise<void>, opts: SimOptions = {}, pods = 3): Promise<void> {
+  const sim = await startSim({ scenario: 'none', tls: true, ...opts });
+  const kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig);
+  const client = new KubeClient(kc);
+  try {
+    for (let i = 0; i < pods; i++) sim.cluster.createPod({ namespace: 'a', name: `p${i}`, containers: [{ name: 'app' }] });
+    await fn(sim, client);
+  } finally {
+    await client.close();
+    await sim.close();
+  }
+}
+
+const linesOf = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
+test('over TLS every stream and request shares one h2 connection', () => withTlsSim(async (sim, client) => {
+  const streams = await Promise.all([0, 1, 2].map((i) => follow(client, `p${i}`)));
+  await client.getJSON({ path: '/api/v1/pods' });
+  for (let i = 0; i < 3; i++) sim.cluster.write('a', `p${i}`, 'app', `hello ${i}`);
+  await waitFor(() => streams.every((s, i) => s.text() === `hello ${i}\n`), 2000, 'a line on every stream');
+  assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [1, 1]);
+}));
+
+test('past the server\'s streams per connection the client opens another connection', () => withTlsSim(async (sim, client) => {
+  const streams = await Promise.all([0, 1, 2, 3, 4].map((i) => follow(client, `p${i}`)));
+  assert.equal(sim.stats().openStreams, 5);
+  assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [3, 3], '5 streams, 2 per connection');
+  for (let i = 0; i < 5; i++) sim.cluster.write('a', `p${i}`, 'app', `hello ${i}`);
+  await waitFor(() => streams.every((s, i) => s.text() === `hello ${i}\n`), 2000, 'a line on every stream');
+}, { http2MaxStreamsPerConnection: 2 }, 5));
+
+test('unread h2 streams hold their server back without stalling the other streams of the connection; nothing is lost', () => withTlsSim(async (sim, client) => {
+  const line = 'x'.repeat(1000);
+  // Three unread streams hold more than the connection's flow-control window (512 KiB) between them.
+  const held = await Promise.all([0, 1, 2].map((i) => follow(client, `p${i}`, { paused: true })));
+  const live = await follow(client, 'p3');
+  for (let i = 0; i < 3000; i++) for (const pod of ['p0', 'p1', 'p2']) sim.cluster.write('a', pod, 'app', `${i} ${line}`);
+  await waitFor(() => sim.stats().linesSent > 0, 2000, 'part of the backlogs sent');
+  await sleep(300);
+  const sent = sim.stats().linesSent;
+  assert.ok(sent < 3 * 1000, `only a flow-control window's worth is sent into each unread stream (${sent} of 9000 lines)`);
+  for (let i = 0; i < 1000; i++) sim.cluster.write('a', 'p3', 'app', `${i} ${line}`);
+  await waitFor(() => linesOf(live.text()).length === 1000, 5000, 'every line of the stream that is read');
+  assert.equal(sim.stats().linesSent, sent + 1000, 'the unread streams stayed held meanwhile');
+  assert.equal(sim.stats().connections, 1);
+  for (const h of held) h.readAll();
+  await waitFor(() => held.every((h) => linesOf(h.text()).length === 3000), 5000, 'the held streams to catch up');
+  for (const h of held) assert.deepEqual(linesOf(h.text()).map((l) => Number(l.split(' ')[0])), Array.from({ length: 3000 }, (_, i) => i));
+}, {}, 4));
+
+test('aborting one h2 stream leaves the connection and the other streams; a reset stream is an error for that stream only', () => withTlsSim(async (sim, client) => {
+  const ac = new AbortController();
+  const aborted = await follow(client, 'p0', { signal: ac.signal });
+  sim.cluster.faults.set({ 'reset-after': '100ms' }, { pod: 'p1' });
+  const reset = await follow(client, 'p1');
+  const kept = await follow(client, 'p2');
+  ac.abort();
+  assert.equal(await aborted.ended, 'error');
+  assert.equal(await reset.ended, 'error');
+  await waitFor(() => sim.stats().openStreams === 1, 2000, 'the server to see both streams end');
+  sim.cluster.write('a', 'p2', 'app', 'still here');
+  await waitFor(() => kept.text() === 'still here\n', 2000, 'the line on the remaining stream');
+  assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [1, 1]);
+  sim.dropConnections();
+  assert.equal(await kept.ended, 'error', 'a dropped connection is an error, not an end of body');
+}));
+
+test('HTTP/1.1 where the server has no h2 (one connection per stream), and over plain http', async () => {
+  await withTlsSim(async (sim, client) => {
+    const streams = await Promise.all([0, 1, 2].map((i) => follow(client, `p${i}`)));
+    for (let i = 0; i < 3; i++) sim.cluster.write('a', `p${i}`, 'app', `hello ${i}`);
+    await waitFor(() => streams.every((s, i) => s.text() === `hello ${i}\n`), 2000, 'a line on every stream');
+    assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [3, 0]);
+  }, { disableHttp2: true });
+  const sim = await startSim({ scenario: 'none' });
+  const kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig);
+  const client = new KubeClient(kc);
+  try {
+    sim.cluster.createPod({ namespace: 'a', name: 'p0', containers: [{ name: 'app' }] });
+    const s = await follow(client, 'p0');
+    sim.cluster.write('a', 'p0', 'app', 'plain');
+    await waitFor(() => s.text() === 'plain\n', 2000, 'the line');
+    assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [1, 0]);
+  } finally {
+    await client.close();
+    await sim.close();
   }
 });
