@@ -110,6 +110,11 @@ export interface TailerOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+/** `BENCH_TAILER_NODE_FLAGS` (space-separated, e.g. `--max-semi-space-size=8`): node flags for every tailer run. */
+function tailerNodeFlags(): string[] {
+  return (process.env.BENCH_TAILER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+}
+
 /** The real tailer (`node src/cli.ts`) as a child process, with its /metrics. */
 export class TailerProcess {
   readonly child: ChildProcess;
@@ -125,7 +130,7 @@ export class TailerProcess {
     const port = await freePort();
     const output = opts.lokiUrl !== undefined ? ['--loki-url', opts.lokiUrl] : ['-o', '/dev/null'];
     const args = [
-      ...(opts.nodeArgs ?? []), join(ROOT, 'src/cli.ts'), '--kubeconfig', opts.kubeconfig, ...output,
+      ...tailerNodeFlags(), ...(opts.nodeArgs ?? []), join(ROOT, 'src/cli.ts'), '--kubeconfig', opts.kubeconfig, ...output,
       '--http-listen', `127.0.0.1:${port}`, '--log-level', 'warn', '--log-format', 'logfmt', '--status=false',
       '--positions-file', join(opts.dir, `positions-${port}.json`), ...(opts.args ?? ['-A']),
     ];
