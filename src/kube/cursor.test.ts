@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cursor, ResumeFilter, arrivedLineHash, lineHash, lineHashBytes, type CursorOptions } from './cursor.ts';
+import { Cursor, ResumeFilter, arrivedLineHash, lineHash, lineHashBytes, type CursorJSON, type CursorOptions } from './cursor.ts';
 import { parseLogLine } from './lines.ts';
 import type { Timestamp } from '../time/timestamp.ts';
 import { fnv1a32, fnv1a32Bytes } from '../hash.ts';
@@ -337,4 +337,20 @@ test('a line is hashed from the bytes it arrived in; invalid UTF-8 is left to th
   assert.equal(arrivedLineHash(bad, q), -1, 'not valid UTF-8: the caller hashes the repaired text');
   const untimed = Buffer.from('no timestamp here');
   assert.equal(arrivedLineHash(untimed, parseLogLine(untimed)), lineHash(undefined, 'no timestamp here'));
+});
+
+test('the remembered hashes keep the last 1,024 lines, oldest first, across growth and wrap-around', () => {
+  const cursor = new Cursor(0);
+  const hashes: number[] = [];
+  for (let i = 0; i < 2500; i++) {
+    const ts = at(Math.floor(i / 1000), i);
+    const hash = lineHash(ts, `l${i}`);
+    hashes.push(hash);
+    cursor.record(ts, hash);
+    if (i === 9 || i === 1023 || i === 2499) {
+      assert.deepEqual([...cursor.recentHashes()], [...new Set(hashes.slice(-1024))], `after ${i + 1} lines`);
+    }
+  }
+  const again = Cursor.fromJSON(JSON.parse(JSON.stringify(cursor.toJSON())) as CursorJSON);
+  assert.deepEqual(again.toJSON(), cursor.toJSON());
 });

@@ -163,10 +163,8 @@ export class Cursor {
   #lastTs: Timestamp | undefined;
   // lineHash of the last delivered line.
   #lastHash: number | undefined;
-  // Ring of the last RECENT_LINES delivered lines: the second each was counted under, and its hash.
-  #recentSec: number[] = [];
-  #recentHash: number[] = [];
-  #recentStart = 0;
+  // The last RECENT_LINES delivered lines: the second each was counted under, and its hash.
+  readonly #recent = new RecentLines();
 
   constructor(instance: number, opts: CursorOptions = {}) {
     const windowSec = opts.windowSec ?? DEFAULT_WINDOW_SEC;
@@ -206,7 +204,7 @@ export class Cursor {
     this.#total++;
     this.#lastHash = hash;
     const counted = ts ?? this.#lastTs;
-    this.#remember(counted === undefined ? Number.NEGATIVE_INFINITY : counted.sec, hash);
+    this.#recent.add(counted === undefined ? Number.NEGATIVE_INFINITY : counted.sec, hash);
     if (counted === undefined) return;
     this.#lastTs = counted;
     if (this.#newest === undefined || compareTimestamps(counted, this.#newest) > 0) this.#newest = counted;
@@ -262,7 +260,7 @@ export class Cursor {
     if (this.#total > 0) j.lastHash = this.#lastHash;
     const floor = newest === undefined ? Number.NEGATIVE_INFINITY : newest.sec - this.windowSec;
     const recent: [number, number][] = [];
-    this.#eachRecent((sec, hash) => {
+    this.#recent.forEach((sec, hash) => {
       if (sec >= floor && Number.isFinite(sec)) recent.push([sec, hash]);
     });
     if (recent.length > 0) j.recent = recent;
@@ -327,35 +325,16 @@ export class Cursor {
         const sec = expectInt(pair[0], 'recent second');
         const hash = expectInt(pair[1], 'recent hash', 0);
         if (hash > 0xffffffff) invalid('"recent" hashes must be 32-bit unsigned integers');
-        c.#remember(sec, hash);
+        c.#recent.add(sec, hash);
       }
     }
     return c;
   }
 
-  #remember(sec: number, hash: number): void {
-    if (this.#recentSec.length < RECENT_LINES) {
-      this.#recentSec.push(sec);
-      this.#recentHash.push(hash);
-      return;
-    }
-    this.#recentSec[this.#recentStart] = sec;
-    this.#recentHash[this.#recentStart] = hash;
-    this.#recentStart = (this.#recentStart + 1) % RECENT_LINES;
-  }
-
-  #eachRecent(fn: (sec: number, hash: number) => void): void {
-    const n = this.#recentSec.length;
-    for (let i = 0; i < n; i++) {
-      const k = (this.#recentStart + i) % n;
-      fn(this.#recentSec[k], this.#recentHash[k]);
-    }
-  }
-
   /** Hashes of the remembered lines counted in second `since` or later, oldest first. */
   #recentSince(since: number): number[] {
     const out: number[] = [];
-    this.#eachRecent((sec, hash) => {
+    this.#recent.forEach((sec, hash) => {
       if (sec >= since) out.push(hash);
     });
     return out;
@@ -367,6 +346,48 @@ export class Cursor {
   }
 
 
+}
+
+/**
+ * The last RECENT_LINES (second, hash) pairs, oldest overwritten first. Typed arrays that grow with use: two per
+ * followed container (its follower's cursor and the acknowledged one), so a full one costs 12 KiB where plain
+ * arrays of doubles took twice that, and a container that logged little keeps a small one.
+ */
+class RecentLines {
+  #sec = new Float64Array(16);
+  #hash = new Uint32Array(16);
+  #size = 0;
+  #start = 0;
+
+  add(sec: number, hash: number): void {
+    if (this.#size < RECENT_LINES) {
+      if (this.#size === this.#sec.length) this.#grow(Math.min(RECENT_LINES, this.#size * 2));
+      this.#sec[this.#size] = sec;
+      this.#hash[this.#size] = hash;
+      this.#size++;
+      return;
+    }
+    this.#sec[this.#start] = sec;
+    this.#hash[this.#start] = hash;
+    this.#start = (this.#start + 1) % RECENT_LINES;
+  }
+
+  /** Oldest first. */
+  forEach(fn: (sec: number, hash: number) => void): void {
+    for (let i = 0; i < this.#size; i++) {
+      const k = (this.#start + i) % this.#size;
+      fn(this.#sec[k], this.#hash[k]);
+    }
+  }
+
+  #grow(capacity: number): void {
+    const sec = new Float64Array(capacity);
+    const hash = new Uint32Array(capacity);
+    sec.set(this.#sec);
+    hash.set(this.#hash);
+    this.#sec = sec;
+    this.#hash = hash;
+  }
 }
 
 /**
