@@ -1,13 +1,13 @@
-// Encode + compress throughput of Loki push bodies for 100-byte and 1 KiB lines: the hand-rolled protobuf writer
-// the sink uses against protobufjs' reflection encoder, both compressed with snappyjs.
+// Encode + compress throughput of Loki push bodies for 100-byte and 1 KiB lines, per CPU second: the hand-rolled
+// protobuf writer the sink uses against protobufjs' reflection encoder, the native snappy binding against snappyjs.
 // Run: node bench/encode.bench.ts [--seconds 2]
-import { compress } from 'snappyjs';
-import type { LogEntry } from '../src/pipeline/entry.ts';
-import { encodePushJson, encodePushRequest } from '../src/sinks/loki/encode.ts';
+import { compressedPushRequest, encodePushJson, encodePushRequest } from '../src/sinks/loki/encode.ts';
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
 import { MetadataCache, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
 import { pushRequestType } from '../src/sinks/loki/schema.ts';
-import { makeEntries, makeTarget } from '../test/loki-fixtures.ts';
+import { loadNativeSnappy, snappyjs } from '../src/sinks/loki/snappy.ts';
+import type { LogEntry } from '../src/pipeline/entry.ts';
+import { workingSet } from './micro.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg === -1 ? 2 : Number(process.argv[secondsArg + 1]);
@@ -20,20 +20,12 @@ function reflectionEncode(streams: readonly PlannedStream[]): Uint8Array {
         labels: stream.labels,
         entries: stream.entries.map((entry) => ({
           timestamp: { seconds: entry.ts.sec, nanos: entry.ts.nsec },
-          line: entry.line,
+          line: typeof entry.line === 'string' ? entry.line : entry.line.toString('utf8'),
           structuredMetadata: entry.metadata.map(([name, value]) => ({ name, value })),
         })),
       })),
     })
     .finish();
-}
-
-/** Log-like text of `size` bytes: a timestamp-ish prefix, varying numbers, repeated words (as real logs are). */
-function lineOf(i: number, size: number): string {
-  const words = ['GET', '/api/v1/orders', 'status=200', 'user=', 'latency_ms=', 'trace_id=', 'msg="request served"'];
-  let line = `level=info i=${i} `;
-  for (let w = 0; line.length < size; w++) line += `${words[(i + w) % words.length]}${(i * 7919 + w) % 10_007} `;
-  return line.slice(0, size);
 }
 
 const labeler = new StreamLabeler({}, () => undefined);
@@ -42,15 +34,7 @@ const PLAN_OPTIONS = { batchBytes: 1024 * 1024, maxLineBytes: 256_000, lineTooLo
 
 /** 1 MiB requests (the default batch) over 20 containers, each with the pipeline batch it was planned from. */
 function requestsOf(lineBytes: number): { plans: PushPlan[]; batches: Map<PushPlan, LogEntry[]> } {
-  const count = Math.ceil((8 * 1024 * 1024) / lineBytes);
-  const targets = Array.from({ length: 20 }, (_, t) => makeTarget({ container: `c${t}`, podUid: `uid-${t}` }));
-  const entries: LogEntry[] = [];
-  const perTarget = Math.ceil(count / targets.length);
-  for (let t = 0; t < targets.length; t++) {
-    entries.push(...makeEntries(targets[t], perTarget, { line: (i) => lineOf(i + t, lineBytes) }));
-  }
-  // Interleave targets as a multiplexed pipeline would deliver them.
-  entries.sort((a, b) => a.ts.nsec - b.ts.nsec);
+  const entries = workingSet(Math.ceil((8 * 1024 * 1024) / lineBytes), lineBytes);
   const plans = planRequests(entries, labeler, metadataCache, PLAN_OPTIONS);
   const batches = new Map<PushPlan, LogEntry[]>();
   let offset = 0;
@@ -75,19 +59,21 @@ function measure(encoder: string, lineBytes: number, plans: PushPlan[], encode: 
   let raw = 0;
   let packed = 0;
   for (const plan of plans.slice(0, 2)) encode(plan); // warm up
-  const started = process.hrtime.bigint();
-  const budget = BigInt(Math.round(SECONDS * 1e9));
-  let elapsed = 0n;
-  for (let i = 0; elapsed < budget; i++) {
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const started = cpu();
+  let seconds = 0;
+  for (let i = 0; seconds < SECONDS; i++) {
     const plan = plans[i % plans.length];
     const body = encode(plan);
     lines += plan.entries;
     bytes += plan.bytes;
     packed += body.length;
     raw += plan.bytes;
-    elapsed = process.hrtime.bigint() - started;
+    seconds = cpu() - started;
   }
-  const seconds = Number(elapsed) / 1e9;
   return {
     line: `${lineBytes} B`,
     encoder,
@@ -98,20 +84,26 @@ function measure(encoder: string, lineBytes: number, plans: PushPlan[], encode: 
 }
 
 const rows: Row[] = [];
+const native = loadNativeSnappy();
 for (const lineBytes of [100, 1024]) {
   const { plans, batches } = requestsOf(lineBytes);
   const bodies = new Map(plans.map((plan) => [plan, encodePushRequest(plan.streams)]));
   rows.push(
     measure('plan + encode + snappy (sink write)', lineBytes, plans, (plan) => {
       const [planned] = planRequests(batches.get(plan) ?? [], labeler, metadataCache, PLAN_OPTIONS);
-      return compress(encodePushRequest(planned.streams));
+      return compressedPushRequest(planned.streams);
     }),
   );
-  rows.push(measure('hand-rolled + snappyjs', lineBytes, plans, (plan) => compress(encodePushRequest(plan.streams))));
-  rows.push(measure('reflection + snappyjs', lineBytes, plans, (plan) => compress(reflectionEncode(plan.streams))));
+  if ('snappy' in native) {
+    const fast = native.snappy;
+    rows.push(measure('hand-rolled + native snappy (sink)', lineBytes, plans, (plan) => compressedPushRequest(plan.streams)));
+    rows.push(measure('native snappy only', lineBytes, plans, (plan) => fast.compress(bodies.get(plan) ?? new Uint8Array())));
+  }
+  rows.push(measure('hand-rolled + snappyjs', lineBytes, plans, (plan) => snappyjs.compress(encodePushRequest(plan.streams))));
+  rows.push(measure('reflection + snappyjs', lineBytes, plans, (plan) => snappyjs.compress(reflectionEncode(plan.streams))));
   rows.push(measure('hand-rolled protobuf only', lineBytes, plans, (plan) => encodePushRequest(plan.streams)));
   rows.push(measure('reflection protobuf only', lineBytes, plans, (plan) => reflectionEncode(plan.streams)));
-  rows.push(measure('snappyjs only', lineBytes, plans, (plan) => compress(bodies.get(plan) ?? new Uint8Array())));
+  rows.push(measure('snappyjs only', lineBytes, plans, (plan) => snappyjs.compress(bodies.get(plan) ?? new Uint8Array())));
   rows.push(measure('JSON (no compression)', lineBytes, plans, (plan) => Buffer.from(encodePushJson(plan.streams))));
 }
 
@@ -126,7 +118,7 @@ const table = rows.map((row) => [
 const widths = header.map((title, i) => Math.max(title.length, ...table.map((cells) => cells[i].length)));
 const format = (cells: string[]): string =>
   `| ${cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
-console.log(`Loki push body encoding, ${SECONDS} s per row, 1 MiB requests, node ${process.version}`);
+console.log(`Loki push body encoding, ${SECONDS} CPU s per row, 1 MiB requests, node ${process.version}${'error' in native ? `, no native snappy: ${native.error}` : ''}`);
 console.log(format(header));
 console.log(`|${widths.map((width, i) => (i < 2 ? `${'-'.repeat(width + 1)}-` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
 for (const cells of table) console.log(format(cells));
