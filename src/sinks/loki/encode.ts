@@ -182,11 +182,7 @@ function writePushRequest(streams: readonly PlannedStream[], layout: Layout, out
         pos = writeVarint(out, pos, entry.ts.nsec);
       }
       pos = writeString(out, pos, KEY_LINE, entry.line, entry.bytes);
-      if (metadata.length <= JS_COPY_MAX) {
-        for (let i = 0; i < metadata.length; i++) out[pos + i] = metadata[i];
-      } else {
-        out.set(metadata, pos);
-      }
+      out.set(metadata, pos);
       pos += metadata.length;
     }
   }
