@@ -27,9 +27,9 @@ export function startStream(res: ApiResponse, contentType: string): void {
 /**
  * Cuts a response off mid-body as a failure (reset-after, watch-drop-after, a handler error after the headers).
  * Over HTTP/1.1 that is the connection itself. Over h2 only this stream is reset, with INTERNAL_ERROR as Go's
- * server sends when a handler aborts: the other streams of the connection go on (clients report
- * `stream error: ... INTERNAL_ERROR`, the h2 form of `unexpected EOF`). Http2ServerResponse.destroy() would send
- * NO_ERROR, which a client may take for a clean end of body.
+ * server sends when a handler aborts: the other streams of the connection go on (kubectl reports `stream error:
+ * stream ID N; INTERNAL_ERROR; received from peer` where HTTP/1.1 gives `unexpected EOF`).
+ * Http2ServerResponse.destroy() would send NO_ERROR, which a client takes for a clean end of body.
  */
 export function abortResponse(res: ApiResponse): void {
   if (res instanceof Http2ServerResponse) res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
