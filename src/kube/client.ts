@@ -137,7 +137,7 @@ export class KubeClient {
     return u.toString();
   }
 
-  /** Opens a GET and returns the body unread (real backpressure: an unread body stops the socket). */
+  /** Opens a GET and returns the body unread (real backpressure: an unread body stops its h2 stream, or socket). */
   async open(req: KubeRequest, verb = 'get'): Promise<KubeStream> {
     const url = this.url(req);
     const ctx = new RequestContext(url, HttpMethod.GET);
@@ -146,12 +146,13 @@ export class KubeClient {
     } catch (err) {
       throw new KubeApiError(0, 'AuthError', `cannot authenticate to ${this.server}: ${oneLine(err)}`, url);
     }
+    const dispatcher = await this.pool(ctx);
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
         method: 'GET',
         headers: { ...ctx.getHeaders(), accept: 'application/json, */*' },
-        dispatcher: await this.pool(ctx),
+        dispatcher,
         signal: req.signal,
         headersTimeout: req.headersTimeoutMs ?? 30_000,
         bodyTimeout: 0,
@@ -203,8 +204,8 @@ export class KubeClient {
     const plan = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), agent);
     if (plan.type === 'proxy' || plan.type === 'socks') return ctx.getDispatcher() ?? new Agent(POOL);
     if (!this.server.startsWith('https:')) return new Agent(plan.type === 'agent' ? { ...POOL, connect: plan.connect } : POOL);
-    // tls.connect builds a SecureContext (its own X509 store with the CA and every root certificate) for each
-    // connection unless it is given one: build it once.
+    // tls.connect builds a SecureContext (with a certificate store of its own) for each connection unless it is
+    // given one: build it once.
     const { ca, cert, key, pfx, passphrase, ...connect } = plan.type === 'agent' ? plan.connect : {};
     return new Agent({ ...POOL, connect: { ...connect, secureContext: createSecureContext({ ca, cert, key, pfx, passphrase }) } });
   }
