@@ -1,4 +1,4 @@
-// The follower against the simulated API server over real HTTP, one way a stream dies per test: the kubelet's
+// The follower against the simulated API server over real HTTP (and h2), one way a stream dies per test: the kubelet's
 // stream cut-off, a silent stall, a connection reset, rotation (both kubelet behaviours), a crash loop faster
 // than a reconnect, a pod re-created under the same name, and containers that finish for good.
 import { test } from 'node:test';
@@ -137,9 +137,10 @@ const streamFaults: {
   },
 ];
 
-for (const c of streamFaults) {
-  test(c.name, async () => {
-    const sim = await startSim({ scenario: 'none', faults: c.faults });
+// Over TLS the streams share one h2 connection, and a reset or stall is one stream's, not the connection's.
+for (const c of streamFaults) for (const tls of [false, true]) {
+  test(`${c.name} (${tls ? 'h2 over TLS' : 'HTTP/1.1'})`, async () => {
+    const sim = await startSim({ scenario: 'none', faults: c.faults, tls });
     try {
       sim.cluster.createPod(pod('web'));
       const r = await run(sim, c.follow);
