@@ -115,7 +115,11 @@ export type RequestObserver = (verb: string, code: string) => void;
  * connection window bounds no memory; at undici's 512 KiB it only capped the bytes in flight of all the streams of
  * a connection together (4 flooding streams: ~90 MB/s against ~115 MB/s over HTTP/1.1; ~100 with 16 MiB).
  */
-const POOL: Agent.Options = { allowH2: true, keepAliveTimeout: 30_000, h2Options: { connectionWindowSize: 16 * 1024 * 1024 } };
+const POOL: Agent.Options = {
+  allowH2: true,
+  keepAliveTimeout: 30_000,
+  h2Options: { connectionWindowSize: 16 * 1024 * 1024 },
+};
 
 export class KubeClient {
   readonly server: string;
