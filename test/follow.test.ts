@@ -25,7 +25,11 @@ interface Run {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function run(sim: Sim, follow: { stallTimeoutMs?: number; maxStreamAgeMs?: number } = {}): Promise<Run> {
+async function run(
+  sim: Sim,
+  follow: { stallTimeoutMs?: number; maxStreamAgeMs?: number; pausedCloseMs?: number } = {},
+  credit = new Credit(64 << 20),
+): Promise<Run> {
   const kc = new KubeConfig();
   kc.loadFromString(sim.kubeconfig);
   const client = new KubeClient(kc);
@@ -39,12 +43,15 @@ async function run(sim: Sim, follow: { stallTimeoutMs?: number; maxStreamAgeMs?:
       {
         watch: { namespaces: [] },
         selection: {},
-        follow: { stallTimeoutMs: follow.stallTimeoutMs ?? 60_000, maxStreamAgeMs: follow.maxStreamAgeMs ?? 3_600_000, sinceMs: undefined, maxLineBytes: 1 << 20, maxBackoffMs: 1000, recheckMs: 500 },
+        follow: {
+          stallTimeoutMs: follow.stallTimeoutMs ?? 60_000, maxStreamAgeMs: follow.maxStreamAgeMs ?? 3_600_000, sinceMs: undefined,
+          maxLineBytes: 1 << 20, maxBackoffMs: 1000, recheckMs: 500, pausedCloseMs: follow.pausedCloseMs,
+        },
       },
       {
         client,
         opens: new Limiter(8),
-        credit: new Credit(64 << 20),
+        credit,
         log: createLogger({ level: 'silent', format: 'json' }),
         events: {
           closed: (_t, reason) => reasons.push(reason),
@@ -174,6 +181,30 @@ test('rotation: a pre-1.29 kubelet goes silent (stall → reopen), a 1.29+ one c
     } finally {
       await sim.close();
     }
+  }
+});
+
+test('a stream held back by backpressure past pausedCloseMs is closed and resumed from the cursor: nothing lost or repeated', async () => {
+  const sim = await startSim({ scenario: 'none' });
+  try {
+    sim.cluster.createPod(pod('busy'));
+    // Room for a few lines only, and nothing acknowledged for 1.5 s: a sink that is down.
+    const credit = new Credit(2_000);
+    const r = await run(sim, { pausedCloseMs: 300 }, credit);
+    const writing = writeLines(sim, 'busy', 'app', 80, 10);
+    await sleep(1500);
+    assert.ok(r.reasons.includes('paused'), `the paused stream was closed: ${r.reasons.join(',')}`);
+    // The sink is back: everything taken is acknowledged from now on.
+    const ack = setInterval(() => credit.give(credit.inFlight), 20);
+    try {
+      await writing;
+      await sleep(1500);
+    } finally {
+      clearInterval(ack);
+    }
+    check(sim, await r.stop());
+  } finally {
+    await sim.close();
   }
 });
 

@@ -16,7 +16,7 @@ import { formatSeconds, nowTimestamp, type Timestamp } from '../time/timestamp.t
 import { entrySize } from '../pipeline/entry.ts';
 import type { Logger } from '../observe/log.ts';
 
-export type EndReason = 'eof' | 'error' | 'stall' | 'max_age';
+export type EndReason = 'eof' | 'error' | 'stall' | 'max_age' | 'paused';
 
 export interface FollowOptions {
   /** Reopen when a running container's stream sends nothing for this long. */
@@ -29,6 +29,12 @@ export interface FollowOptions {
   readonly maxBackoffMs: number;
   /** How long to wait for a status change of a waiting container before looking again. */
   readonly recheckMs?: number;
+  /**
+   * Close a stream that backpressure has kept unread this long (default 10 s), and reopen it from the cursor when
+   * the sinks catch up: an h2 stream we do not read still receives up to its flow-control window into our memory,
+   * so during a long Loki outage no stream holds one.
+   */
+  readonly pausedCloseMs?: number;
 }
 
 /** Where a follower picks up: the container instance and the cursor of what was already delivered. */
@@ -109,6 +115,7 @@ class Follower {
   readonly #finished = new Set<string>();
   #failures = 0;
   #wake: (() => void) | undefined;
+  #stopped: Promise<void> | undefined;
 
   constructor(target: TargetInfo, deps: FollowDeps, out: Subscriber<LogEntry>, signal: AbortSignal) {
     this.#target = target;
@@ -162,6 +169,10 @@ class Follower {
       if (this.#signal.aborted) break;
       if (reason === 'eof' && terminatedAtOpen) this.#finished.add(id);
       events?.closed?.(this.#target, reason);
+      if (reason === 'paused') {
+        events?.state?.(this.#target, 'backoff');
+        await Promise.race([this.#deps.credit.available(), this.#aborted()]);
+      }
       if (reason === 'error' || (reason === 'eof' && delivered === 0 && !terminatedAtOpen)) {
         // An end with nothing read may mean the status lags behind the kubelet: do not spin.
         events?.state?.(this.#target, 'backoff');
@@ -291,6 +302,27 @@ class Follower {
     }
   }
 
+  /** True once the sinks have room again, false if they have none after `ms` (or the follower is stopped). */
+  async #roomWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([this.#deps.credit.available().then(() => true), expired, this.#aborted().then(() => false)]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves when the follower is stopped (one listener per follower, however often it is awaited). */
+  #aborted(): Promise<void> {
+    this.#stopped ??= this.#signal.aborted
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#signal.addEventListener('abort', () => resolve(), { once: true }));
+    return this.#stopped;
+  }
+
   async #waitForChange(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -401,9 +433,12 @@ class Follower {
           }
         }
         if (credit.exhausted) {
-          // Backpressure: stop reading this body (TCP pushes back) until sinks catch up; not a stall.
+          // Backpressure: stop reading this body (the transport pushes back) until sinks catch up; not a stall.
           clearTimeout(stallTimer);
-          await credit.available();
+          if (!(await this.#roomWithin(options.pausedCloseMs ?? 10_000))) {
+            end('paused');
+            break;
+          }
           armStall();
         }
       }

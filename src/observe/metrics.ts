@@ -2,10 +2,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type TargetState = 'waiting' | 'following' | 'backoff' | 'finished';
-export type ReconnectReason = 'eof' | 'error' | 'stall' | 'max_age' | 'restart' | 'rotation';
+export type ReconnectReason = 'eof' | 'error' | 'stall' | 'max_age' | 'paused' | 'restart' | 'rotation';
 
 export const TARGET_STATES: readonly TargetState[] = ['waiting', 'following', 'backoff', 'finished'];
-export const RECONNECT_REASONS: readonly ReconnectReason[] = ['eof', 'error', 'stall', 'max_age', 'restart', 'rotation'];
+export const RECONNECT_REASONS: readonly ReconnectReason[] = ['eof', 'error', 'stall', 'max_age', 'paused', 'restart', 'rotation'];
 
 /** Every metric name this module registers (default process metrics aside), for checks of dashboards and docs. */
 export const METRIC_NAMES = [
@@ -90,7 +90,7 @@ export class Metrics {
     this.streamOpens = new Counter({ name: 'tailer_stream_opens_total', help: 'Log streams opened.', registers });
     this.reconnects = new Counter({
       name: 'tailer_reconnects_total',
-      help: 'Log streams reopened, by why the previous one ended (eof|error|stall|max_age|restart|rotation).',
+      help: 'Log streams reopened, by why the previous one ended (eof|error|stall|max_age|paused|restart|rotation).',
       labelNames: ['reason'],
       registers,
     });
