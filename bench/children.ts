@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { NODE_FLAGS } from '../src/node-flags.ts';
 import type { SimOptions } from '../src/sim/index.ts';
 import type { ApiStats } from '../src/sim/server.ts';
 import { freePort, sampleProc, sleep, sumSamples, type ProcSample } from './proc.ts';
@@ -110,7 +111,10 @@ export interface TailerOptions {
   readonly nodeArgs?: readonly string[];
 }
 
-/** `BENCH_TAILER_NODE_FLAGS` (space-separated, e.g. `--max-semi-space-size=8`): node flags for every tailer run. */
+/**
+ * `BENCH_TAILER_NODE_FLAGS` (space-separated, e.g. `--max-semi-space-size=8`): node flags for every tailer run,
+ * after the launchers' own (src/node-flags.ts), which they override.
+ */
 function tailerNodeFlags(): string[] {
   return (process.env.BENCH_TAILER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 }
@@ -130,7 +134,7 @@ export class TailerProcess {
     const port = await freePort();
     const output = opts.lokiUrl !== undefined ? ['--loki-url', opts.lokiUrl] : ['-o', '/dev/null'];
     const args = [
-      ...tailerNodeFlags(), ...(opts.nodeArgs ?? []), join(ROOT, 'src/cli.ts'), '--kubeconfig', opts.kubeconfig, ...output,
+      ...NODE_FLAGS, ...tailerNodeFlags(), ...(opts.nodeArgs ?? []), join(ROOT, 'src/cli.ts'), '--kubeconfig', opts.kubeconfig, ...output,
       '--http-listen', `127.0.0.1:${port}`, '--log-level', 'warn', '--log-format', 'logfmt', '--status=false',
       '--positions-file', join(opts.dir, `positions-${port}.json`), ...(opts.args ?? ['-A']),
     ];

@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { NODE_FLAGS } from '../src/node-flags.ts';
 import { startSim } from '../src/sim/index.ts';
 import { parseLabels, startLokiReceiver, type ReceivedEntry } from '../test/loki-receiver.ts';
 import { compareWithLedger, type Comparison, type DeliveredLine, type LedgerLine } from './compare.ts';
@@ -213,7 +214,7 @@ interface Tailer {
 
 async function startTailer(args: readonly string[], logTo: NodeJS.WritableStream): Promise<Tailer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...args, '--http-listen', `127.0.0.1:${port}`], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, ...args, '--http-listen', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.pipe(logTo, { end: false });

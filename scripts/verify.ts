@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { NODE_FLAGS } from '../src/node-flags.ts';
 import { startSim } from '../src/sim/index.ts';
 import { startLokiReceiver, type LokiReceiver } from '../test/loki-receiver.ts';
 import { compareWithLedger, type Comparison, type DeliveredLine } from './compare.ts';
@@ -46,7 +47,7 @@ export async function verify(opts: VerifyOptions): Promise<Comparison> {
       ...(opts.tailerArgs ?? []),
     ];
     log(`scenario ${opts.scenario} for ${opts.durationSec}s, tailer: ${args.slice(1).join(' ')}`);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();

@@ -10,6 +10,7 @@ import { basename, dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { OPTIONS } from '../src/config/options.ts';
+import { NODE_FLAGS } from '../src/node-flags.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { startHttpServer } from '../src/observe/http.ts';
 import { METRIC_NAMES, Metrics } from '../src/observe/metrics.ts';
@@ -400,7 +401,7 @@ test('Dockerfile: multi-stage node:24-slim, non-root, data volume, env, entrypoi
   assert.equal(last('WORKDIR'), '/app');
   assert.deepEqual(JSON.parse(last('VOLUME') ?? 'null'), [DATA_DIR]);
   assert.equal(last('EXPOSE'), String(HTTP_PORT));
-  assert.deepEqual(JSON.parse(last('ENTRYPOINT') ?? 'null'), ['node', '/app/src/cli.ts']);
+  assert.deepEqual(JSON.parse(last('ENTRYPOINT') ?? 'null'), ['node', ...NODE_FLAGS, '/app/src/cli.ts']);
   assert.deepEqual({ ...imageEnv() }, { NODE_ENV: 'production', TAILER_DATA_DIR: DATA_DIR, TAILER_HTTP_LISTEN: `0.0.0.0:${HTTP_PORT}` });
   assert.ok(existsSync(join(ROOT, 'src/cli.ts')), 'the entrypoint src/cli.ts exists');
 
@@ -609,4 +610,14 @@ test('the dashboard: every query uses a provisioned data source, and PromQL only
   for (const name of core) assert.ok(used.has(name), `the dashboard should chart ${name}`);
   assert.ok(lokiExprs.includes('{namespace=~".+"}'), 'a logs panel of every namespace');
   assert.ok(panels.some((p) => p.type === 'logs'));
+});
+
+test('every launcher runs node with the same flags (src/node-flags.ts)', () => {
+  const flags = NODE_FLAGS.join(' ');
+  assert.match(readFileSync(join(ROOT, 'bin/tailer'), 'utf8'), new RegExp(`scripts/node" ${flags} "\\$root/src/cli.ts"`));
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.start, `scripts/node ${flags} src/cli.ts`);
+  for (const script of ['bench/children.ts', 'scripts/soak.ts', 'scripts/verify.ts']) {
+    assert.match(readFileSync(join(ROOT, script), 'utf8'), /\.\.\.NODE_FLAGS, /, `${script} starts the tailer with NODE_FLAGS`);
+  }
 });
