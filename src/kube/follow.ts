@@ -2,7 +2,9 @@
 // the replayed lines the cursor already covers, and reopens on every kind of end until the container has
 // terminated for good or its pod is gone. A clean end of body says nothing by itself (the kubelet's 4 h cut looks
 // exactly like a container exit), so the decision is made from the pod's status, fetched fresh after each end.
+import type { Readable } from 'node:stream';
 import { Observable, type Subscriber } from 'rxjs';
+import { readChunk } from './chunks.ts';
 import { Cursor, ReadEntry, ResumeFilter, arrivedLineHash, lineHash, type HashedEntry } from './cursor.ts';
 import { KubeApiError, oneLine, type KubeClient } from './client.ts';
 import type { Limiter } from './limiter.ts';
@@ -88,6 +90,14 @@ export function followContainer(target: TargetInfo, pod$: Observable<Pod>, deps:
       follower.wake();
     };
   });
+}
+
+/**
+ * A stream's age limit: ±10% at random, so thousands of streams do not reopen together, in steps of 1/100 of the
+ * limit. Node keeps one timer list per distinct duration; arbitrary milliseconds gave every stream a list of its own.
+ */
+export function streamAge(maxStreamAgeMs: number): number {
+  return Math.round(maxStreamAgeMs * (0.9 + Math.floor(Math.random() * 21) / 100));
 }
 
 export function targetName(t: TargetInfo): string {
@@ -357,9 +367,10 @@ class Follower {
       clearTimeout(stallTimer);
       stallTimer = setTimeout(() => end('stall'), options.stallTimeoutMs);
     };
-    const ageTimer = mode.follow ? setTimeout(() => end('max_age'), options.maxStreamAgeMs * (0.9 + Math.random() * 0.2)) : undefined;
+    const ageTimer = mode.follow ? setTimeout(() => end('max_age'), streamAge(options.maxStreamAgeMs)) : undefined;
     let delivered = 0;
     let reportedGap = false;
+    let body: Readable | undefined;
     try {
       const res = await opens.run(() =>
         client.open(
@@ -385,7 +396,8 @@ class Follower {
       armStall();
       const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
       let prevTs: Timestamp | undefined;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      body = res.body;
+      for (let chunk = await readChunk(body); chunk !== null; chunk = await readChunk(body)) {
         armStall();
         splitter.push(chunk);
         const lines = splitter.take();
@@ -457,6 +469,7 @@ class Follower {
       clearTimeout(ageTimer);
       this.#signal.removeEventListener('abort', onOuter);
       abort.abort();
+      body?.destroy();
     }
   }
 }
