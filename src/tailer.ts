@@ -72,7 +72,8 @@ function followGroup(group: GroupedObservable<string, TargetUpdate>, opts: Follo
 
 /** Turns pod events into per-target updates; a re-list ends the targets of pods that vanished meanwhile. */
 function targetUpdates(selection: Selection, log: Logger): (ev: PodEvent) => Observable<TargetUpdate> {
-  const known = new Map<string, { pod: Pod; scope: string }>();
+  // Per pod, only what ending its targets takes: whole pod objects (managedFields and all) are many KiB each.
+  const known = new Map<string, { targets: readonly TargetInfo[]; scope: string }>();
   const seenPods = new Set<string>();
   return (ev) => {
     const out: TargetUpdate[] = [];
@@ -82,24 +83,25 @@ function targetUpdates(selection: Selection, log: Logger): (ev: PodEvent) => Obs
         seenPods.add(uid);
         log.info('Processing new pod', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, uid });
       }
-      known.set(uid, { pod, scope });
-      for (const target of selectTargets(podTargets(pod), selection)) out.push({ target, pod });
+      const targets = podTargets(pod);
+      known.set(uid, { targets, scope });
+      for (const target of selectTargets(targets, selection)) out.push({ target, pod });
     };
-    const remove = (pod: Pod): void => {
-      known.delete(pod.metadata.uid);
-      seenPods.delete(pod.metadata.uid);
-      for (const target of podTargets(pod)) out.push({ target, pod: undefined });
+    const remove = (uid: string, targets: readonly TargetInfo[]): void => {
+      known.delete(uid);
+      seenPods.delete(uid);
+      for (const target of targets) out.push({ target, pod: undefined });
     };
     if (ev.type === 'sync') {
       const present = new Set(ev.pods.map((p) => p.metadata.uid));
       for (const [uid, entry] of known) {
-        if ((ev.scope === '*' || entry.scope === ev.scope) && !present.has(uid)) remove(entry.pod);
+        if ((ev.scope === '*' || entry.scope === ev.scope) && !present.has(uid)) remove(uid, entry.targets);
       }
       for (const pod of ev.pods) upsert(pod, ev.scope);
     } else if (ev.type === 'upsert') {
       upsert(ev.pod, known.get(ev.pod.metadata.uid)?.scope ?? ev.pod.metadata.namespace);
     } else {
-      remove(ev.pod);
+      remove(ev.pod.metadata.uid, podTargets(ev.pod));
     }
     return out.length === 0 ? EMPTY : new Observable<TargetUpdate>((s) => {
       for (const u of out) s.next(u);
