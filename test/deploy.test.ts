@@ -266,6 +266,9 @@ test('every container has resources, a hardened non-root securityContext, and th
       }
       if (!isTailer(c)) continue;
       tailers++;
+      // The idle tailer is ~150 MiB RSS (client-node's code alone ~85 MiB): a lower limit gets it OOM-killed.
+      const limit = obj(resources.limits, `${where(c)} resources.limits`).memory;
+      assert.ok(mebibytes(String(limit)) >= 256, `${where(c)}: memory limit ${String(limit)} is below 256Mi`);
       const probes = ['livenessProbe', '/healthz', 'readinessProbe', '/ready'] as const;
       for (let i = 0; i < probes.length; i += 2) {
         const get = obj(obj(c.body[probes[i]], `${where(c)} ${probes[i]}`).httpGet, `${where(c)} ${probes[i]}.httpGet`);
@@ -621,3 +624,11 @@ test('every launcher runs node with the same flags (src/node-flags.ts)', () => {
     assert.match(readFileSync(join(ROOT, script), 'utf8'), /\.\.\.NODE_FLAGS, /, `${script} starts the tailer with NODE_FLAGS`);
   }
 });
+
+/** A Kubernetes memory quantity (Ki, Mi, Gi or plain bytes) in MiB. */
+function mebibytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  assert.ok(m, `memory quantity ${q}`);
+  const scale = { Ki: 1 / 1024, Mi: 1, Gi: 1024 }[m[2] as 'Ki' | 'Mi' | 'Gi'] ?? 1 / (1024 * 1024);
+  return Number(m[1]) * scale;
+}
