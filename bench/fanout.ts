@@ -5,7 +5,7 @@
 // flight and per second, and the time until every target has shipped a line written after the drop.
 import { startLokiReceiver, type LokiReceiver } from '../test/loki-receiver.ts';
 import { KubectlGroup, SimServer, TailerProcess, type SimStats } from './children.ts';
-import { sleep } from './proc.ts';
+import { sleep, type ProcSample } from './proc.ts';
 
 export interface FanoutConfig {
   readonly dir: string;
@@ -113,6 +113,33 @@ async function settledRss(sample: () => number): Promise<number> {
   return values.sort((a, b) => a - b)[2];
 }
 
+type SteadyFigures = Pick<FanoutResult, 'rssBytes' | 'cpu' | 'apiRequestsPerMin' | 'apiByVerb' | 'connections' | 'http2Connections'>;
+
+/**
+ * A reader's steady state once every stream is open: 2 s to settle, then CPU and API requests over the rest of
+ * `steadySec`, and the settled RSS at its end. `atStart` runs as the window opens.
+ */
+async function steadyWindow(cfg: FanoutConfig, sim: SimServer, sample: () => ProcSample, atStart?: () => Promise<unknown>): Promise<SteadyFigures> {
+  await sleep(2000);
+  await atStart?.();
+  const a = await sim.stats();
+  const cpuA = sample().cpuSeconds;
+  const startedAt = performance.now();
+  await sleep(Math.max(0, cfg.steadySec * 1000 - 2000));
+  const rssBytes = await settledRss(() => sample().rssBytes);
+  const seconds = (performance.now() - startedAt) / 1000;
+  const b = await sim.stats();
+  const requests = requestDelta(a, b);
+  return {
+    rssBytes,
+    cpu: (sample().cpuSeconds - cpuA) / seconds,
+    apiRequestsPerMin: perMinute(requests.total, seconds),
+    apiByVerb: mapValues(requests.byVerb, (n) => perMinute(n, seconds)),
+    connections: b.connections,
+    http2Connections: b.http2Connections,
+  };
+}
+
 export async function fanoutTailer(cfg: FanoutConfig, containers: number, baselineRssBytes: number): Promise<FanoutResult> {
   const sim = await manySim(containers, cfg.dir);
   const receiver = await startLokiReceiver({ discard: true, validate: false });
@@ -120,29 +147,17 @@ export async function fanoutTailer(cfg: FanoutConfig, containers: number, baseli
   try {
     tailer = await TailerProcess.start({ kubeconfig: sim.kubeconfig, lokiUrl: receiver.url, dir: cfg.dir });
     const openSec = await waitOpen(sim, containers, cfg.openTimeoutSec);
-    await sleep(2000);
     const t = tailer;
-    await t.metrics(); // the event-loop lag histogram restarts at each scrape
-    const a = await sim.stats();
-    const cpuA = t.sample().cpuSeconds;
-    const startedAt = performance.now();
-    await sleep(Math.max(0, cfg.steadySec * 1000 - 2000));
-    const rssBytes = await settledRss(() => t.sample().rssBytes);
-    const seconds = (performance.now() - startedAt) / 1000;
-    const [b, m] = await Promise.all([sim.stats(), t.metrics()]);
-    const requests = requestDelta(a, b);
+    // The event-loop lag histogram restarts at each scrape: scrape once as the window opens.
+    const w = await steadyWindow(cfg, sim, () => t.sample(), () => t.metrics());
+    const m = await t.metrics();
     return {
-      reader: 'tailer', containers, openSec, rssBytes, baselineRssBytes,
-      rssPerContainerBytes: (rssBytes - baselineRssBytes) / containers,
-      cpu: (t.sample().cpuSeconds - cpuA) / seconds,
+      reader: 'tailer', containers, openSec, ...w, baselineRssBytes,
+      rssPerContainerBytes: (w.rssBytes - baselineRssBytes) / containers,
       eventLoopLagP99Ms: (m.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
       eventLoopLagMaxMs: (m.get('nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
       heapUsedBytes: m.get('nodejs_heap_size_used_bytes'),
       externalBytes: m.get('nodejs_external_memory_bytes'),
-      apiRequestsPerMin: perMinute(requests.total, seconds),
-      apiByVerb: mapValues(requests.byVerb, (n) => perMinute(n, seconds)),
-      connections: b.connections,
-      http2Connections: b.http2Connections,
     };
   } finally {
     await tailer?.stop();
@@ -156,23 +171,8 @@ export async function fanoutKubectl(cfg: FanoutConfig, containers: number): Prom
   const group = KubectlGroup.start(sim.kubeconfig, manyTargets(containers));
   try {
     const openSec = await waitOpen(sim, containers, cfg.openTimeoutSec);
-    await sleep(2000);
-    const a = await sim.stats();
-    const cpuA = group.sample().cpuSeconds;
-    const startedAt = performance.now();
-    await sleep(Math.max(0, cfg.steadySec * 1000 - 2000));
-    const rssBytes = await settledRss(() => group.sample().rssBytes);
-    const seconds = (performance.now() - startedAt) / 1000;
-    const b = await sim.stats();
-    const requests = requestDelta(a, b);
-    return {
-      reader: 'kubectl', containers, openSec, rssBytes, baselineRssBytes: 0, rssPerContainerBytes: rssBytes / containers,
-      cpu: (group.sample().cpuSeconds - cpuA) / seconds,
-      apiRequestsPerMin: perMinute(requests.total, seconds),
-      apiByVerb: mapValues(requests.byVerb, (n) => perMinute(n, seconds)),
-      connections: b.connections,
-      http2Connections: b.http2Connections,
-    };
+    const w = await steadyWindow(cfg, sim, () => group.sample());
+    return { reader: 'kubectl', containers, openSec, ...w, baselineRssBytes: 0, rssPerContainerBytes: w.rssBytes / containers };
   } finally {
     await group.stop();
     await sim.close();
