@@ -68,14 +68,14 @@ export interface FollowDeps {
 
 /**
  * The lines of one container, once each and in file order, across reconnects and restarts.
- * `pod$` carries the latest pod object from the shared watch (it completes when the pod is gone); it is used to
- * wake up a waiting follower, while each decision re-reads the pod to get a fresh status.
+ * `changes$` emits when the shared watch saw the pod change (and completes when the pod is gone); it only wakes up
+ * a waiting follower, as each decision re-reads the pod to get a fresh status.
  */
-export function followContainer(target: TargetInfo, pod$: Observable<Pod>, deps: FollowDeps): Observable<LogEntry> {
+export function followContainer(target: TargetInfo, changes$: Observable<unknown>, deps: FollowDeps): Observable<LogEntry> {
   return new Observable<LogEntry>((subscriber) => {
     const abort = new AbortController();
     const follower = new Follower(target, deps, subscriber, abort.signal);
-    const sub = pod$.subscribe({ next: () => follower.wake(), complete: () => follower.wake() });
+    const sub = changes$.subscribe({ next: () => follower.wake(), complete: () => follower.wake() });
     follower.run().then(
       () => subscriber.complete(),
       (err: unknown) => {
@@ -146,14 +146,14 @@ class Follower {
     const events = this.#deps.events;
     events?.state?.(this.#target, 'waiting');
     while (!this.#signal.aborted) {
-      const pod = await this.#fetchPod();
+      // Only the container's status is kept: a pod object held across the read costs KiBs per followed container.
+      const st = await this.#status();
       if (this.#signal.aborted) break;
-      if (pod === 'retry') continue;
-      if (pod === undefined) {
+      if (st === 'retry') continue;
+      if (st === null) {
         this.#log.info('Pod is gone, container finished', { reason: 'pod deleted' });
         break;
       }
-      const st = containerStatus(pod, this.#target.container);
       if (st === undefined) {
         await this.#waitForChange(this.#deps.options.recheckMs ?? 30_000);
         continue;
@@ -238,7 +238,7 @@ class Follower {
     // If the status cannot be read now, deliver: waiting could let the kubelet drop the instance for good.
     const st = await this.#status();
     const movedTo = st === 'retry' ? undefined : st?.lastTerminatedID;
-    if (st !== 'retry' && st !== undefined && movedTo !== undefined && movedTo !== inst.id) {
+    if (st !== 'retry' && st !== undefined && st !== null && movedTo !== undefined && movedTo !== inst.id) {
       const next: Instance = { id: movedTo, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
       const second = await this.#hold(next);
       const confirm = second.complete ? await this.#status() : 'retry';
@@ -288,10 +288,11 @@ class Follower {
     if (read.held.length > 0) this.#deps.events?.position?.(this.#target, inst.id, inst.cursor);
   }
 
-  /** The container's status now; undefined when the pod is gone. */
-  async #status(): Promise<ContainerStatusInfo | undefined | 'retry'> {
+  /** The container's status now: null when the pod is gone, undefined when it has no status for the container yet. */
+  async #status(): Promise<ContainerStatusInfo | undefined | null | 'retry'> {
     const pod = await this.#fetchPod();
-    return pod === 'retry' || pod === undefined ? pod : containerStatus(pod, this.#target.container);
+    if (pod === 'retry') return pod;
+    return pod === undefined ? null : containerStatus(pod, this.#target.container);
   }
 
   async #fetchPod(): Promise<Pod | undefined | 'retry'> {

@@ -47,18 +47,7 @@ async function runScope(client: KubeClient, ns: string | undefined, opts: PodWat
   let failures = 0;
   while (!signal.aborted) {
     try {
-      if (rv === undefined) {
-        const list = await client.getJSON<PodList>({ path, query: selectors, signal }, 'list');
-        if (!Array.isArray(list?.items) || typeof list.metadata?.resourceVersion !== 'string') {
-          throw new KubeApiError(200, 'BadResponse', `malformed PodList from ${path}`, client.url({ path }));
-        }
-        rv = list.metadata.resourceVersion;
-        for (const pod of list.items) {
-          pod.kind ??= 'Pod';
-        }
-        emit({ type: 'sync', scope, pods: list.items.filter(isPod) });
-        opts.onListed?.(scope, list.items.length);
-      }
+      rv ??= await listScope(client, path, selectors, scope, opts, signal, emit);
       const timeoutSeconds = Math.floor(minTimeout * (1 + Math.random()));
       const outcome = await watchOnce(client, path, { ...selectors, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds }, (timeoutSeconds + 30) * 1000, signal, (ev) => {
         const obj = ev.object as Pod;
@@ -83,6 +72,26 @@ async function runScope(client: KubeClient, ns: string | undefined, opts: PodWat
       await sleep(delay, signal);
     }
   }
+}
+
+/**
+ * Lists the scope's pods, emits them as a sync, and returns the list's resourceVersion. A function of its own so
+ * that the list (every pod object of the scope: MiBs in a large cluster) is not kept alive while the watch runs.
+ */
+async function listScope(
+  client: KubeClient, path: string, selectors: Record<string, string | undefined>, scope: string, opts: PodWatchOptions,
+  signal: AbortSignal, emit: (ev: PodEvent) => void,
+): Promise<string> {
+  const list = await client.getJSON<PodList>({ path, query: selectors, signal }, 'list');
+  if (!Array.isArray(list?.items) || typeof list.metadata?.resourceVersion !== 'string') {
+    throw new KubeApiError(200, 'BadResponse', `malformed PodList from ${path}`, client.url({ path }));
+  }
+  for (const pod of list.items) {
+    pod.kind ??= 'Pod';
+  }
+  emit({ type: 'sync', scope, pods: list.items.filter(isPod) });
+  opts.onListed?.(scope, list.items.length);
+  return list.metadata.resourceVersion;
 }
 
 /** Runs one watch request to its end. 'timeout' = clean end; 'expired' = 410; 'stall' = no bytes for too long. */
