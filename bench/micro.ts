@@ -4,7 +4,7 @@
 // we run on are shared, and time spent descheduled says nothing about the code.
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { Cursor, ReadEntry, arrivedLineHash, lineHash } from '../src/kube/cursor.ts';
-import { LineSplitter, parseLogHead } from '../src/kube/lines.ts';
+import { LineSplitter, readLogHead, type MutableLogHead } from '../src/kube/lines.ts';
 import { batchBy } from '../src/pipeline/batch.ts';
 import { entrySize, type LogEntry } from '../src/pipeline/entry.ts';
 import { compressedPushRequest, encodePushRequest } from '../src/sinks/loki/encode.ts';
@@ -90,11 +90,12 @@ export function benchParse(opts: MicroOptions): MicroResult {
   return measure('split + parse + cursor', opts, entries.length, textBytesOf(entries), () => {
     const splitter = new LineSplitter();
     const cursor = new Cursor(0);
+    const head: MutableLogHead = { ts: undefined, textStart: 0 };
     for (const chunk of chunks) {
       splitter.push(chunk);
-      for (const raw of splitter.take()) {
-        const head = parseLogHead(raw.bytes);
-        cursor.record(head.ts, arrivedLineHash(raw.bytes, head));
+      while (splitter.next()) {
+        readLogHead(splitter.line, splitter.start, splitter.end, head);
+        cursor.record(head.ts, arrivedLineHash(splitter.line, head.textStart, splitter.end, head.ts, splitter));
       }
     }
   });

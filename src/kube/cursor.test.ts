@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { Cursor, ResumeFilter, arrivedLineHash, lineHash, lineHashBytes, type CursorJSON, type CursorOptions } from './cursor.ts';
 import { parseLogLine } from './lines.ts';
 import type { Timestamp } from '../time/timestamp.ts';
@@ -328,15 +329,20 @@ test('long lines hash by length and both ends: a change at either end or in leng
 });
 
 test('a line is hashed from the bytes it arrived in; invalid UTF-8 is left to the caller', () => {
+  const hashOf = (raw: Buffer): number => {
+    const p = parseLogLine(raw);
+    return arrivedLineHash(raw, p.textStart, raw.length, p.ts, { validUtf8: () => isUtf8(raw) });
+  };
   const good = Buffer.from('2024-01-01T00:00:02.100000000Z héllo wörld');
-  const p = parseLogLine(good);
-  assert.equal(arrivedLineHash(good, p), lineHash(p.ts, 'héllo wörld'));
+  assert.equal(hashOf(good), lineHash(parseLogLine(good).ts, 'héllo wörld'));
   const bad = Buffer.concat([Buffer.from('2024-01-01T00:00:02.100000000Z a'), Buffer.from([0xff]), Buffer.from('b')]);
   const q = parseLogLine(bad);
   assert.equal(q.line, 'a\ufffdb');
-  assert.equal(arrivedLineHash(bad, q), -1, 'not valid UTF-8: the caller hashes the repaired text');
+  assert.equal(hashOf(bad), -1, 'not valid UTF-8: the caller hashes the repaired text');
   const untimed = Buffer.from('no timestamp here');
-  assert.equal(arrivedLineHash(untimed, parseLogLine(untimed)), lineHash(undefined, 'no timestamp here'));
+  assert.equal(hashOf(untimed), lineHash(undefined, 'no timestamp here'));
+  const long = Buffer.from(`2024-01-01T00:00:02.100000000Z ${'é'.repeat(300)}`);
+  assert.equal(hashOf(long), lineHash(parseLogLine(long).ts, 'é'.repeat(300)));
 });
 
 test('the remembered hashes keep the last 1,024 lines, oldest first, across growth and wrap-around', () => {

@@ -8,9 +8,7 @@
 // somewhat earlier than delivered ones (stdout/stderr skew) are still in the replay. The hash of the last
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
-import { isUtf8 } from 'node:buffer';
 import { fnv1a32, fnv1a32Ascii, fnv1a32Bytes, fnv1a32Integer } from '../hash.ts';
-import type { LogHead } from './lines.ts';
 import type { LogEntry, TargetInfo } from '../pipeline/entry.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
@@ -135,13 +133,18 @@ export function lineHashBytes(ts: Timestamp | undefined, bytes: Uint8Array, star
  * lineHash of a line as it arrived, from its bytes; -1 when they are not valid UTF-8 (nearly never): such a line is
  * delivered repaired and must be hashed as delivered, with lineHash of its text.
  */
-export function arrivedLineHash(raw: Buffer, head: LogHead): number {
-  if (raw.length - head.textStart <= HASH_WHOLE) {
+export function arrivedLineHash(buf: Buffer, textStart: number, end: number, ts: Timestamp | undefined, line: Utf8Validity): number {
+  if (end - textStart <= HASH_WHOLE) {
     // ASCII is valid UTF-8: a short line checks that while it is hashed, without a second pass.
-    const ascii = fnv1a32Ascii(raw, head.textStart, raw.length, timestampSeed(head.ts));
+    const ascii = fnv1a32Ascii(buf, textStart, end, timestampSeed(ts));
     if (ascii !== -1) return ascii;
   }
-  return isUtf8(raw) ? lineHashBytes(head.ts, raw, head.textStart, raw.length) : -1;
+  return line.validUtf8() ? lineHashBytes(ts, buf, textStart, end) : -1;
+}
+
+/** Whether a line's bytes are valid UTF-8, asked only when hashing did not settle it (LineSplitter answers it). */
+export interface Utf8Validity {
+  validUtf8(): boolean;
 }
 
 /** lineHashBytes of the line's UTF-8 encoding, for lines that are no longer at hand as bytes. */

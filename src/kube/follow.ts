@@ -8,7 +8,7 @@ import { readChunk } from './chunks.ts';
 import { Cursor, ReadEntry, ResumeFilter, arrivedLineHash, lineHash, type HashedEntry } from './cursor.ts';
 import { KubeApiError, oneLine, type KubeClient } from './client.ts';
 import type { Limiter } from './limiter.ts';
-import { LineSplitter, parseLogHead } from './lines.ts';
+import { LineSplitter, readLogHead, type MutableLogHead } from './lines.ts';
 import type { Pod } from './types.ts';
 import { containerStatus, type ContainerStatusInfo } from '../targets.ts';
 import type { Credit } from '../pipeline/credit.ts';
@@ -363,10 +363,11 @@ class Follower {
       abort.abort();
     };
     let stallTimer: NodeJS.Timeout | undefined;
+    // Re-armed for every chunk: refresh() moves the one timer instead of allocating a new one each time.
     const armStall = (): void => {
       if (!mode.follow) return;
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => end('stall'), options.stallTimeoutMs);
+      if (stallTimer === undefined) stallTimer = setTimeout(() => end('stall'), options.stallTimeoutMs);
+      else stallTimer.refresh();
     };
     const ageTimer = mode.follow ? setTimeout(() => end('max_age'), streamAge(options.maxStreamAgeMs)) : undefined;
     let delivered = 0;
@@ -396,22 +397,28 @@ class Follower {
       }
       armStall();
       const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
+      const head: MutableLogHead = { ts: undefined, textStart: 0 };
       let prevTs: Timestamp | undefined;
       body = res.body;
-      for (let chunk = await readChunk(body); chunk !== null; chunk = await readChunk(body)) {
+      while (splitter.push(await readChunk(body))) {
         armStall();
-        splitter.push(chunk);
-        const lines = splitter.take();
+        let lines = 0;
         let bytes = 0;
         let skipped = 0;
-        for (const raw of lines) {
-          bytes += raw.bytes.length + 1;
-          const head = parseLogHead(raw.bytes);
-          const ts = head.ts ?? prevTs;
-          let hash = arrivedLineHash(raw.bytes, head);
-          const repaired = hash === -1 ? raw.bytes.toString('utf8', head.textStart) : undefined;
-          if (repaired !== undefined) hash = lineHash(head.ts, repaired);
-          if (!filter.accept(head.ts, hash)) {
+        // The line is splitter.line[start, end): no view or object is made for a line until it becomes an entry.
+        while (splitter.next()) {
+          const buf = splitter.line;
+          const end = splitter.end;
+          lines++;
+          bytes += end - splitter.start + 1;
+          readLogHead(buf, splitter.start, end, head);
+          const lineTs = head.ts;
+          const textStart = head.textStart;
+          const ts = lineTs ?? prevTs;
+          let hash = arrivedLineHash(buf, textStart, end, lineTs, splitter);
+          const repaired = hash === -1 ? buf.toString('utf8', textStart, end) : undefined;
+          if (repaired !== undefined) hash = lineHash(lineTs, repaired);
+          if (!filter.accept(lineTs, hash)) {
             skipped++;
             continue;
           }
@@ -422,12 +429,12 @@ class Follower {
           }
           // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
           prevTs = ts ?? nowTimestamp();
-          inst.cursor.record(head.ts, hash);
-          const utf8 = raw.bytes.subarray(head.textStart);
+          inst.cursor.record(lineTs, hash);
+          const text = buf.subarray(textStart, end);
           // Downstream (positions) hashes an entry with the timestamp it carries, which a line without one borrowed.
-          const entryHash = head.ts === undefined ? lineHash(prevTs, repaired ?? utf8.toString('utf8')) : hash;
+          const entryHash = lineTs === undefined ? lineHash(prevTs, repaired ?? text.toString('utf8')) : hash;
           const entry: HashedEntry = repaired === undefined
-            ? new ReadEntry(t, inst.restart, inst.id, prevTs, entryHash, utf8)
+            ? new ReadEntry(t, inst.restart, inst.id, prevTs, entryHash, text)
             : { target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: repaired, hash: entryHash };
           if (mode.hold !== undefined) {
             mode.hold.push(entry);
@@ -437,8 +444,8 @@ class Follower {
           }
           delivered++;
         }
-        if (lines.length > 0) {
-          events?.read?.(lines.length, bytes);
+        if (lines > 0) {
+          events?.read?.(lines, bytes);
           if (skipped > 0) events?.deduplicated?.(skipped);
           if (delivered > 0) {
             this.#failures = 0;
@@ -448,6 +455,7 @@ class Follower {
         if (credit.exhausted) {
           // Backpressure: stop reading this body (the transport pushes back) until sinks catch up; not a stall.
           clearTimeout(stallTimer);
+          stallTimer = undefined;
           if (!(await this.#roomWithin(options.pausedCloseMs ?? 10_000))) {
             end('paused');
             break;

@@ -1,18 +1,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter, parseLogLine, type RawLine } from './lines.ts';
+import { LineSplitter, parseLogLine, readLogHead } from './lines.ts';
 import { formatTimestamp, parseTimestamp } from '../time/timestamp.ts';
 import { seededRandom as rng } from '../sim/random.ts';
 
 
-function splitAll(chunks: Buffer[], maxLineBytes?: number): { lines: RawLine[]; rest: Buffer | undefined } {
+interface Line {
+  readonly bytes: Buffer;
+  readonly truncated: boolean;
+}
+
+function take(s: LineSplitter): Line[] {
+  const lines: Line[] = [];
+  while (s.next()) lines.push({ bytes: s.line.subarray(s.start, s.end), truncated: s.truncated });
+  return lines;
+}
+
+function splitAll(chunks: Buffer[], maxLineBytes?: number): { lines: Line[]; rest: Buffer | undefined } {
   const s = new LineSplitter({ maxLineBytes });
-  const lines: RawLine[] = [];
+  const lines: Line[] = [];
   for (const c of chunks) {
     s.push(c);
-    lines.push(...s.take());
+    lines.push(...take(s));
   }
-  return { lines, rest: s.end() };
+  return { lines, rest: s.fragment() };
 }
 
 function chop(body: Buffer, rand: () => number, maxChunk: number): Buffer[] {
@@ -44,10 +55,16 @@ test('any chunking yields the same lines as splitting the whole body', () => {
   }
 });
 
-test('a line within one chunk is a view of it, not a copy', () => {
+test('a line within one chunk is a range of it, not a copy', () => {
   const chunk = Buffer.from('one\ntwo\n');
-  const [one] = splitAll([chunk]).lines;
-  assert.equal(one.bytes.buffer, chunk.buffer);
+  const s = new LineSplitter();
+  s.push(chunk);
+  assert.equal(s.next(), true);
+  assert.equal(s.line, chunk);
+  assert.deepEqual([s.start, s.end], [0, 3]);
+  assert.equal(s.next(), true);
+  assert.deepEqual([s.start, s.end], [4, 7]);
+  assert.equal(s.next(), false);
 });
 
 test('CRLF is stripped, also when the CR and LF arrive in different chunks; a lone CR stays', () => {
@@ -77,22 +94,68 @@ test('lines over the cap keep their first bytes, are flagged, and the rest is dr
 test('memory stays bounded while an endless line streams in', () => {
   const s = new LineSplitter({ maxLineBytes: 1024 });
   const chunk = Buffer.alloc(4096, 0x61);
-  for (let i = 0; i < 1000; i++) s.push(chunk);
-  const rest = s.end();
+  for (let i = 0; i < 1000; i++) {
+    s.push(chunk);
+    assert.equal(s.next(), false);
+  }
+  const rest = s.fragment();
   assert.equal(rest?.length, 1025);
-  assert.equal(s.end(), undefined);
+  assert.equal(s.fragment(), undefined);
 });
 
-test('end returns the cut fragment and forgets it', () => {
+test('fragment returns the cut line and forgets it', () => {
   const s = new LineSplitter();
   s.push(Buffer.from('done\nhalf a li'));
+  assert.deepEqual(take(s).map((l) => l.bytes.toString()), ['done']);
   s.push(Buffer.from('ne'));
-  assert.equal(s.pendingLines, 1);
-  assert.equal(s.end()?.toString(), 'half a line');
-  assert.deepEqual(s.take().map((l) => l.bytes.toString()), ['done']);
-  assert.deepEqual(s.take(), []);
+  assert.deepEqual(take(s), []);
+  assert.equal(s.fragment()?.toString(), 'half a line');
   s.push(Buffer.from('next\n'));
-  assert.deepEqual(s.take().map((l) => l.bytes.toString()), ['next']);
+  assert.deepEqual(take(s).map((l) => l.bytes.toString()), ['next']);
+});
+
+test('UTF-8 is checked once per chunk: lines of a valid chunk are valid; cut lines and other chunks line by line', () => {
+  const validity = (chunks: Buffer[], maxLineBytes?: number): [string, boolean][] => {
+    const s = new LineSplitter({ maxLineBytes });
+    const out: [string, boolean][] = [];
+    for (const c of chunks) {
+      s.push(c);
+      while (s.next()) out.push([s.line.toString('latin1', s.start, s.end), s.validUtf8()]);
+    }
+    return out;
+  };
+  assert.deepEqual(validity([Buffer.from('aé\nbü\n')]), [['a\xc3\xa9', true], ['b\xc3\xbc', true]]);
+  // Cut at 2 bytes, inside é: not valid, although the chunk is.
+  assert.deepEqual(validity([Buffer.from('aé\n')], 2), [['a\xc3', false]]);
+  const mixed = Buffer.concat([Buffer.from('ok\n'), Buffer.from([0xc3]), Buffer.from('\n')]);
+  assert.deepEqual(validity([mixed]), [['ok', true], ['\xc3', false]]);
+  // A character split between two chunks: neither chunk is valid, the joined line is.
+  const e = Buffer.from('xé\ny\n');
+  assert.deepEqual(validity([e.subarray(0, 2), e.subarray(2)]), [['x\xc3\xa9', true], ['y', true]]);
+});
+
+test('a chunk must be read to its end before the next is pushed', () => {
+  const s = new LineSplitter();
+  s.push(Buffer.from('one\ntwo\n'));
+  assert.equal(s.next(), true);
+  assert.throws(() => s.push(Buffer.from('three\n')), /before the previous chunk was read to its end/);
+});
+
+test('the head of a line is read within its range of a chunk, into one reused object', () => {
+  const chunk = Buffer.from('2024-01-01T00:00:02.100000000Z one\n2024-01-01T00:00:03+02:00 two\nthree four\n');
+  const s = new LineSplitter();
+  s.push(chunk);
+  const head = { ts: undefined as ReturnType<typeof parseTimestamp>, textStart: 0 };
+  const seen: [string | undefined, string][] = [];
+  while (s.next()) {
+    assert.equal(readLogHead(s.line, s.start, s.end, head), head);
+    seen.push([head.ts === undefined ? undefined : formatTimestamp(head.ts), s.line.toString('utf8', head.textStart, s.end)]);
+  }
+  assert.deepEqual(seen, [
+    ['2024-01-01T00:00:02.100000000Z', 'one'],
+    [formatTimestamp(parseTimestamp('2024-01-01T00:00:03+02:00')!), 'two'],
+    [undefined, 'three four'],
+  ]);
 });
 
 test('rejects a nonsensical cap', () => {

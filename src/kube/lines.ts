@@ -1,29 +1,35 @@
 // Bytes of a `timestamps=true` log body → lines → (timestamp, text). This runs for every line shipped, so it
 // works on Buffers with indexOf, slices without copying where it can, and parses the kubelet's fixed timestamp
 // form without a regex.
+import { isUtf8 } from 'node:buffer';
 import { parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-export interface RawLine {
-  /** The line without its `\n` (and without a `\r` before it); at most `maxLineBytes` long. */
-  readonly bytes: Buffer;
-  /** The line was longer than `maxLineBytes`: `bytes` holds its start, the rest was dropped. */
-  readonly truncated: boolean;
-}
-
 const LF = 10;
 const CR = 13;
+const EMPTY = Buffer.alloc(0);
+const UNKNOWN = 0;
+const VALID = 1;
+const INVALID = 2;
 
 /**
- * Splits the chunks of an HTTP body into complete lines. `push` each chunk, then `take` the lines it completed.
- * A line that lies within one chunk is a view of that chunk (no copy); only lines spanning chunks are joined.
- * An over-long line keeps its first `maxLineBytes` bytes and the rest is discarded as it arrives, so memory stays
- * bounded by the cap whatever the input.
+ * Splits the chunks of an HTTP body into complete lines, as a cursor: `push` a chunk, then call `next` until it
+ * returns false; after each true, the line is `line[start, end)` (without its `\n`, and without a `\r` before it).
+ * A line that lies within one chunk is a range of that chunk: nothing is allocated for it, which matters at
+ * hundreds of thousands of lines a second. Only lines spanning chunks are joined. An over-long line keeps its first
+ * `maxLineBytes` bytes and the rest is discarded as it arrives, so memory stays bounded whatever the input.
  */
 export class LineSplitter {
   readonly maxLineBytes: number;
-  #lines: RawLine[] = [];
+  /** After `next()` returned true: the buffer holding the line, its range, and whether it was cut at the cap. */
+  line: Buffer = EMPTY;
+  start = 0;
+  end = 0;
+  truncated = false;
+  #chunk: Buffer = EMPTY;
+  #pos = 0;
+  #chunkUtf8 = UNKNOWN;
   // The incomplete line so far: up to maxLineBytes + 1 bytes (the extra byte may be a `\r` that a `\n` follows).
   #parts: Buffer[] = [];
   #partBytes = 0;
@@ -35,45 +41,65 @@ export class LineSplitter {
     this.maxLineBytes = max;
   }
 
-  push(chunk: Buffer): void {
-    const max = this.maxLineBytes;
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(LF, start);
-      if (nl === -1) {
-        this.#keep(chunk, start, chunk.length);
-        return;
-      }
-      if (this.#parts.length === 0 && !this.#overflow) {
-        let end = nl;
-        if (end > start && chunk[end - 1] === CR) end--;
-        if (end - start > max) this.#lines.push({ bytes: chunk.subarray(start, start + max), truncated: true });
-        else this.#lines.push({ bytes: chunk.subarray(start, end), truncated: false });
-      } else {
-        this.#keep(chunk, start, nl);
-        this.#lines.push(this.#joinPending());
-      }
-      start = nl + 1;
+  /**
+   * The next chunk, or null at the end of the body (then false); the lines of the previous chunk must all have been
+   * taken with `next`. Taking the chunk straight from the read (`push(await read())`) leaves no variable holding it.
+   */
+  push(chunk: Buffer | null): boolean {
+    if (this.#pos < this.#chunk.length) throw new Error('LineSplitter.push before the previous chunk was read to its end');
+    this.#chunk = chunk ?? EMPTY;
+    this.#pos = 0;
+    this.#chunkUtf8 = UNKNOWN;
+    return chunk !== null;
+  }
+
+  /**
+   * Whether the current line is valid UTF-8. A chunk is checked whole, once, when first asked: the lines of a valid
+   * chunk are valid, since they are cut at `\n`. Joined lines, lines cut at the size cap (which may split a
+   * character) and lines of chunks that are not valid as a whole are checked alone.
+   */
+  validUtf8(): boolean {
+    if (this.line === this.#chunk && !this.truncated) {
+      if (this.#chunkUtf8 === UNKNOWN) this.#chunkUtf8 = isUtf8(this.#chunk) ? VALID : INVALID;
+      if (this.#chunkUtf8 === VALID) return true;
     }
+    return isUtf8(this.line.subarray(this.start, this.end));
   }
 
-  /** The complete lines collected since the last call, in order. */
-  take(): RawLine[] {
-    const lines = this.#lines;
-    this.#lines = [];
-    return lines;
-  }
-
-  /** Number of complete lines waiting to be taken. */
-  get pendingLines(): number {
-    return this.#lines.length;
+  /** Moves to the next complete line of the pushed chunks; false when the chunk holds no more. */
+  next(): boolean {
+    const chunk = this.#chunk;
+    const start = this.#pos;
+    const nl = start < chunk.length ? chunk.indexOf(LF, start) : -1;
+    if (nl === -1) {
+      this.#keep(chunk, start, chunk.length);
+      // A view keeps its whole buffer alive, and an h2 chunk is a view of an entire socket read (up to 64 KiB): an
+      // idle stream must not hold on to the last one while it waits.
+      this.#chunk = EMPTY;
+      this.#pos = 0;
+      this.line = EMPTY;
+      return false;
+    }
+    this.#pos = nl + 1;
+    if (this.#parts.length > 0 || this.#overflow) {
+      this.#keep(chunk, start, nl);
+      this.#joinPending();
+      return true;
+    }
+    let end = nl;
+    if (end > start && chunk[end - 1] === CR) end--;
+    this.truncated = end - start > this.maxLineBytes;
+    this.line = chunk;
+    this.start = start;
+    this.end = this.truncated ? start + this.maxLineBytes : end;
+    return true;
   }
 
   /**
    * The body ended: returns the incomplete trailing fragment (undefined when the body ended on a newline) and
    * forgets it. It is never a line: a body cut mid-line is re-read in full when the stream is resumed.
    */
-  end(): Buffer | undefined {
+  fragment(): Buffer | undefined {
     if (this.#parts.length === 0) return undefined;
     const fragment = Buffer.concat(this.#parts, this.#partBytes);
     this.#reset();
@@ -87,21 +113,26 @@ export class LineSplitter {
       to = from + room;
       this.#overflow = true;
     }
-    this.#parts.push(chunk.subarray(from, to));
+    // A copy, not a view: the rest of the line may take long to come, and a view would hold the whole chunk.
+    this.#parts.push(Buffer.copyBytesFrom(chunk, from, to - from));
     this.#partBytes += to - from;
   }
 
-  #joinPending(): RawLine {
+  #joinPending(): void {
     const parts = this.#parts;
-    let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#partBytes);
+    const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#partBytes);
+    let end = bytes.length;
     let truncated = this.#overflow;
-    if (!truncated && bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
-    if (bytes.length > this.maxLineBytes) {
-      bytes = bytes.subarray(0, this.maxLineBytes);
+    if (!truncated && end > 0 && bytes[end - 1] === CR) end--;
+    if (end > this.maxLineBytes) {
+      end = this.maxLineBytes;
       truncated = true;
     }
+    this.line = bytes;
+    this.start = 0;
+    this.end = end;
+    this.truncated = truncated;
     this.#reset();
-    return { bytes, truncated };
   }
 
   #reset(): void {
@@ -130,21 +161,43 @@ const FIXED_LENGTH = 30;
 const MAX_TIMESTAMP_LENGTH = 35;
 const SPACE = 32;
 
+/** A LogHead that a reader fills line after line (readLogHead), so that parsing a line allocates no head. */
+export interface MutableLogHead {
+  ts: Timestamp | undefined;
+  textStart: number;
+}
+
 /**
- * The timestamp of `<RFC3339 timestamp> <text>` and where the text starts; the text itself is left as bytes.
- * Parsing of the timestamp is lenient (0–9 fraction digits, `Z` or an offset).
+ * The timestamp of the line `buf[start, end)`, `<RFC3339 timestamp> <text>`, and where its text starts (an index
+ * into `buf`), written into `head`; the text itself is left as bytes. Parsing of the timestamp is lenient (0–9
+ * fraction digits, `Z` or an offset).
  */
+export function readLogHead(buf: Buffer, start: number, end: number, head: MutableLogHead): MutableLogHead {
+  if (end - start > FIXED_LENGTH && buf[start + FIXED_LENGTH] === SPACE) {
+    const ts = parseFixedTimestamp(buf, start);
+    if (ts !== undefined) {
+      head.ts = ts;
+      head.textStart = start + FIXED_LENGTH + 1;
+      return head;
+    }
+  }
+  const sp = buf.indexOf(SPACE, start);
+  if (sp > start && sp < end && sp - start <= MAX_TIMESTAMP_LENGTH) {
+    const ts = parseTimestamp(buf.toString('latin1', start, sp));
+    if (ts !== undefined) {
+      head.ts = ts;
+      head.textStart = sp + 1;
+      return head;
+    }
+  }
+  head.ts = undefined;
+  head.textStart = start;
+  return head;
+}
+
+/** readLogHead of a whole buffer. */
 export function parseLogHead(buf: Buffer): LogHead {
-  if (buf.length > FIXED_LENGTH && buf[FIXED_LENGTH] === SPACE) {
-    const ts = parseFixedTimestamp(buf);
-    if (ts !== undefined) return { ts, textStart: FIXED_LENGTH + 1 };
-  }
-  const sp = buf.indexOf(SPACE);
-  if (sp > 0 && sp <= MAX_TIMESTAMP_LENGTH) {
-    const ts = parseTimestamp(buf.toString('latin1', 0, sp));
-    if (ts !== undefined) return { ts, textStart: sp + 1 };
-  }
-  return { ts: undefined, textStart: 0 };
+  return readLogHead(buf, 0, buf.length, { ts: undefined, textStart: 0 });
 }
 
 /**
@@ -161,18 +214,18 @@ export function parseLogLine(raw: Buffer | string): ParsedLine {
 let cachedDayKey = -1;
 let cachedDaySec = 0;
 
-/** `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` at the start of `b`, or undefined (then the general parser decides). */
-function parseFixedTimestamp(b: Buffer): Timestamp | undefined {
-  if (b[4] !== 0x2d || b[7] !== 0x2d || b[10] !== 0x54 || b[13] !== 0x3a || b[16] !== 0x3a || b[19] !== 0x2e || b[29] !== 0x5a) {
+/** `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` at `b[at]`, or undefined (then the general parser decides). */
+function parseFixedTimestamp(b: Buffer, at: number): Timestamp | undefined {
+  if (b[at + 4] !== 0x2d || b[at + 7] !== 0x2d || b[at + 10] !== 0x54 || b[at + 13] !== 0x3a || b[at + 16] !== 0x3a || b[at + 19] !== 0x2e || b[at + 29] !== 0x5a) {
     return undefined;
   }
-  const year = digits(b, 0, 4);
-  const month = digits(b, 5, 2);
-  const day = digits(b, 8, 2);
-  const hour = digits(b, 11, 2);
-  const minute = digits(b, 14, 2);
-  const second = digits(b, 17, 2);
-  const nsec = digits(b, 20, 9);
+  const year = digits(b, at, 4);
+  const month = digits(b, at + 5, 2);
+  const day = digits(b, at + 8, 2);
+  const hour = digits(b, at + 11, 2);
+  const minute = digits(b, at + 14, 2);
+  const second = digits(b, at + 17, 2);
+  const nsec = digits(b, at + 20, 9);
   if ((year | month | day | hour | minute | second | nsec) < 0) return undefined;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
   const dayKey = year * 10000 + month * 100 + day;
