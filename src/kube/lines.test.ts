@@ -142,7 +142,7 @@ test('a chunk must be read to its end before the next is pushed', () => {
 });
 
 test('the head of a line is read within its range of a chunk, into one reused object', () => {
-  const chunk = Buffer.from('2024-01-01T00:00:02.100000000Z one\n2024-01-01T00:00:03+02:00 two\nthree four\n');
+  const chunk = Buffer.from('2024-01-01T00:00:02.100000000Z one\n2024-01-01T00:00:03+02:00 two\nthree four\nfive\n2024-01-01T00:00:04Z six\n');
   const s = new LineSplitter();
   s.push(chunk);
   const head = { ts: undefined as ReturnType<typeof parseTimestamp>, textStart: 0 };
@@ -155,6 +155,9 @@ test('the head of a line is read within its range of a chunk, into one reused ob
     ['2024-01-01T00:00:02.100000000Z', 'one'],
     [formatTimestamp(parseTimestamp('2024-01-01T00:00:03+02:00')!), 'two'],
     [undefined, 'three four'],
+    // The next line's space is not this line's.
+    [undefined, 'five'],
+    [formatTimestamp(parseTimestamp('2024-01-01T00:00:04Z')!), 'six'],
   ]);
 });
 

@@ -181,8 +181,11 @@ export function readLogHead(buf: Buffer, start: number, end: number, head: Mutab
       return head;
     }
   }
-  const sp = buf.indexOf(SPACE, start);
-  if (sp > start && sp < end && sp - start <= MAX_TIMESTAMP_LENGTH) {
+  // Only the prefix a timestamp can fill is searched: the chunk goes on past this line's end.
+  const limit = Math.min(end, start + MAX_TIMESTAMP_LENGTH + 1);
+  let sp = start;
+  while (sp < limit && buf[sp] !== SPACE) sp++;
+  if (sp > start && sp < limit) {
     const ts = parseTimestamp(buf.toString('latin1', start, sp));
     if (ts !== undefined) {
       head.ts = ts;
