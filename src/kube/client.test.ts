@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startSim, type Sim, type SimOptions } from '../sim/index.ts';
 import { KubeApiError, KubeClient, findKubeconfig, loadKubeConfig } from './client.ts';
+import { readChunk } from './chunks.ts';
 
 async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -68,22 +69,27 @@ test('error answers become one-line errors with the Status message; 429 carries 
   }
 });
 
-/** A follow=true stream of one container, its body collected (or left unread with `paused`). */
+/**
+ * A follow=true stream of one container read as the follower reads it (readChunk), its text collected; `paused`
+ * leaves it unread until readAll().
+ */
 async function follow(client: KubeClient, pod: string, opts: { paused?: boolean; signal?: AbortSignal } = {}) {
   const { body } = await client.open({ path: `/api/v1/namespaces/a/pods/${pod}/log`, query: { follow: true }, signal: opts.signal }, 'log');
   let text = '';
-  const ended = new Promise<'end' | 'error'>((resolve) => {
-    body.once('end', () => resolve('end'));
-    body.once('error', () => resolve('error'));
+  let release: () => void = () => undefined;
+  const go = new Promise<void>((resolve) => {
+    release = resolve;
   });
-  body.setEncoding('utf8');
-  if (opts.paused === true) body.pause();
-  else body.on('data', (d: string) => { text += d; });
-  const readAll = (): void => {
-    body.on('data', (d: string) => { text += d; });
-    body.resume();
-  };
-  return { ended, text: () => text, readAll };
+  if (opts.paused !== true) release();
+  const ended = go.then(async (): Promise<'end' | 'error'> => {
+    try {
+      for (let chunk = await readChunk(body); chunk !== null; chunk = await readChunk(body)) text += chunk.toString('utf8');
+      return 'end';
+    } catch {
+      return 'error';
+    }
+  });
+  return { ended, text: () => text, readAll: release };
 }
 
 async function withTlsSim(fn: (sim: Sim, client: KubeClient) => Promise<void>, opts: SimOptions = {}, pods = 3): Promise<void> {
@@ -153,6 +159,17 @@ test('aborting one h2 stream leaves the connection and the other streams; a rese
   sim.dropConnections();
   assert.equal(await kept.ended, 'error', 'a dropped connection is an error, not an end of body');
 }));
+
+test('an h2 stream the server finishes is an end of body, a stream cut with its connection is not', () => withTlsSim(async (sim, client) => {
+  sim.cluster.faults.set({ 'stream-max-age': '100ms' }, { pod: 'p0' });
+  const finished = await follow(client, 'p0');
+  const cut = await follow(client, 'p1');
+  sim.cluster.write('a', 'p1', 'app', 'before the drop');
+  assert.equal(await finished.ended, 'end');
+  await waitFor(() => cut.text() === 'before the drop\n', 2000, 'the line before the drop');
+  sim.dropConnections();
+  assert.equal(await cut.ended, 'error');
+}, {}, 2));
 
 test('HTTP/1.1 where the server has no h2 (one connection per stream), and over plain http', async () => {
   await withTlsSim(async (sim, client) => {

@@ -1,5 +1,5 @@
 // Access to the Kubernetes API: kubeconfig resolution and authentication from @kubernetes/client-node, the
-// requests themselves with undici so that every end, cut, abort and stall of a stream is visible to us
+// requests themselves with node:http2 (h2.ts) or undici so that every end, cut, abort and stall of a stream is visible to us
 // (client-node's Log class hides them: SPEC-kubernetes.md §4.4).
 import { existsSync } from 'node:fs';
 import type { AgentOptions, RequestOptions } from 'node:https';
@@ -10,6 +10,8 @@ import { createSecureContext } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { Agent, request, type Dispatcher } from 'undici';
+import { readText } from './chunks.ts';
+import { H2Pool } from './h2.ts';
 import type { Status } from './types.ts';
 
 /** A non-2xx answer (with the Status the server sent) or a transport failure, with what to do about it. */
@@ -98,6 +100,7 @@ export interface KubeRequest {
 
 export interface KubeStream {
   readonly status: number;
+  /** Read it with readChunk (chunks.ts), which alone tells an h2 stream cut with its connection from a finished one. */
   readonly body: Readable;
 }
 
@@ -105,28 +108,28 @@ export interface KubeStream {
 export type RequestObserver = (verb: string, code: string) => void;
 
 /**
- * Pool settings. h2 carries every log stream and watch over a few TLS connections (as client-go does) instead of
- * one HTTP/1.1 connection each, which cost ~80 KiB of TLS and socket state per followed container; the pool opens
- * another connection when the server's SETTINGS_MAX_CONCURRENT_STREAMS (kube-apiserver: 100) are in use. Plain
- * http and servers without h2 in ALPN get HTTP/1.1 as before.
- *
- * Flow control: a stream's window is what the server may send ahead of our reading. 1 MiB lets a busy container's
- * stream run on while the tailer compresses and pushes a batch (undici's 256 KiB: 0.74–0.78 of the source's rate
- * in the 1 KiB throughput benchmark, 1 MiB: 0.81–0.92). It is also what a stream we stopped reading (backpressure)
- * can buffer here, which is why the follower closes streams paused for long (FollowOptions.pausedCloseMs). Node
- * gives back the connection's window as data arrives, not as it is read, so that window bounds no memory; at
- * undici's 512 KiB it only capped the bytes in flight of all the streams of a connection together.
+ * undici carries what h2 (src/kube/h2.ts) does not: plain http, proxies, and servers without h2 in ALPN, where every
+ * stream has an HTTP/1.1 connection of its own. Its h2 is off: where h2 is offered, H2Pool speaks it.
  */
-const POOL: Agent.Options = {
-  allowH2: true,
-  keepAliveTimeout: 30_000,
-  h2Options: { connectionWindowSize: 16 * 1024 * 1024, settings: { initialWindowSize: 1024 * 1024 } },
-};
+const POOL: Agent.Options = { keepAliveTimeout: 30_000 };
+
+/** How requests reach the server: h2 where it can, undici for the rest. */
+interface Transport {
+  readonly h2: H2Pool | undefined;
+  readonly dispatcher: Dispatcher;
+}
+
+/** A response with its body unread. */
+interface RawResponse {
+  readonly status: number;
+  readonly retryAfter: string | string[] | undefined;
+  readonly body: Readable;
+}
 
 export class KubeClient {
   readonly server: string;
   private readonly kc: KubeConfig;
-  private dispatcher: Promise<Dispatcher> | undefined;
+  private transport: Promise<Transport> | undefined;
   private readonly observe: RequestObserver | undefined;
 
   constructor(kc: KubeConfig, observe?: RequestObserver) {
@@ -152,31 +155,27 @@ export class KubeClient {
     } catch (err) {
       throw new KubeApiError(0, 'AuthError', `cannot authenticate to ${this.server}: ${oneLine(err)}`, url);
     }
-    const dispatcher = await this.pool(ctx);
-    let res: Dispatcher.ResponseData;
+    const transport = await this.transportFor(ctx);
+    const headers = { ...ctx.getHeaders(), accept: 'application/json, */*' };
+    const headersTimeoutMs = req.headersTimeoutMs ?? 30_000;
+    let res: RawResponse;
     try {
-      res = await request(url, {
-        method: 'GET',
-        headers: { ...ctx.getHeaders(), accept: 'application/json, */*' },
-        dispatcher,
-        signal: req.signal,
-        headersTimeout: req.headersTimeoutMs ?? 30_000,
-        bodyTimeout: 0,
-      });
+      res = (await this.viaH2(transport.h2, url, headers, req.signal, headersTimeoutMs))
+        ?? (await this.viaUndici(transport.dispatcher, url, headers, req.signal, headersTimeoutMs));
     } catch (err) {
       this.observe?.(verb, 'error');
       if (req.signal?.aborted) throw err;
       throw new KubeApiError(0, 'NetworkError', `cannot reach the Kubernetes API at ${this.server}: ${oneLine(err)}; check that the cluster is up and --kubeconfig/--context point to it`, url);
     }
-    this.observe?.(verb, String(res.statusCode));
-    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: res.body };
-    const text = await res.body.text().catch(() => '');
-    throw apiError(res.statusCode, text, url, res.headers['retry-after'], verb, req.path);
+    this.observe?.(verb, String(res.status));
+    if (res.status >= 200 && res.status < 300) return { status: res.status, body: res.body };
+    const text = await readText(res.body).catch(() => '');
+    throw apiError(res.status, text, url, res.retryAfter, verb, req.path);
   }
 
   async getJSON<T>(req: KubeRequest, verb = 'get'): Promise<T> {
     const { status, body } = await this.open(req, verb);
-    const text = await (body as unknown as { text(): Promise<string> }).text();
+    const text = await readText(body);
     if (status === 204 || text === '') throw new KubeApiError(status, 'Empty', `empty answer from ${req.path}`, this.url(req));
     try {
       return JSON.parse(text) as T;
@@ -185,22 +184,36 @@ export class KubeClient {
     }
   }
 
-  /** Ends every request still open (streams included) and the connection pool. */
+  /** Ends every request still open (streams included) and the connections. */
   async close(): Promise<void> {
-    const pool = await this.dispatcher?.catch(() => undefined);
-    await pool?.destroy().catch(() => undefined);
+    const transport = await this.transport?.catch(() => undefined);
+    transport?.h2?.close();
+    await transport?.dispatcher.destroy().catch(() => undefined);
   }
 
-  /** The one connection pool of every request (client-node builds a new dispatcher per call). */
-  private pool(ctx: RequestContext): Promise<Dispatcher> {
-    this.dispatcher ??= this.createPool(ctx).catch((err: unknown) => {
-      this.dispatcher = undefined;
+  /** undefined when the request is not for h2 (no pool, or the server turned out to have no h2). */
+  private async viaH2(h2: H2Pool | undefined, url: string, headers: Record<string, string>, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<RawResponse | undefined> {
+    if (h2 === undefined || h2.h1Only) return undefined;
+    const u = new URL(url);
+    const res = await h2.request(u.pathname + u.search, headers, signal, headersTimeoutMs);
+    return res === undefined ? undefined : { status: res.status, retryAfter: res.headers['retry-after'], body: res.body };
+  }
+
+  private async viaUndici(dispatcher: Dispatcher, url: string, headers: Record<string, string>, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<RawResponse> {
+    const res = await request(url, { method: 'GET', headers, dispatcher, signal, headersTimeout: headersTimeoutMs, bodyTimeout: 0 });
+    return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: res.body };
+  }
+
+  /** The one transport of every request (client-node builds a new dispatcher per call). */
+  private transportFor(ctx: RequestContext): Promise<Transport> {
+    this.transport ??= this.createTransport(ctx).catch((err: unknown) => {
+      this.transport = undefined;
       throw new KubeApiError(0, 'AuthError', `cannot set up TLS to ${this.server}: ${oneLine(err)}`, this.server);
     });
-    return this.dispatcher;
+    return this.transport;
   }
 
-  private async createPool(ctx: RequestContext): Promise<Dispatcher> {
+  private async createTransport(ctx: RequestContext): Promise<Transport> {
     // The same TLS material client-node would use (kubeconfig files or data, exec plugin certificates).
     const https: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(https);
@@ -208,12 +221,15 @@ export class KubeClient {
     if (https.rejectUnauthorized !== undefined) agent.rejectUnauthorized = https.rejectUnauthorized;
     if (https.servername !== undefined) agent.servername = https.servername;
     const plan = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), agent);
-    if (plan.type === 'proxy' || plan.type === 'socks') return ctx.getDispatcher() ?? new Agent(POOL);
-    if (!this.server.startsWith('https:')) return new Agent(plan.type === 'agent' ? { ...POOL, connect: plan.connect } : POOL);
+    if (plan.type === 'proxy' || plan.type === 'socks') return { h2: undefined, dispatcher: ctx.getDispatcher() ?? new Agent(POOL) };
+    if (!this.server.startsWith('https:')) {
+      return { h2: undefined, dispatcher: new Agent(plan.type === 'agent' ? { ...POOL, connect: plan.connect } : POOL) };
+    }
     // tls.connect builds a SecureContext (with a certificate store of its own) for each connection unless it is
-    // given one: build it once.
+    // given one: build it once, for both transports.
     const { ca, cert, key, pfx, passphrase, ...connect } = plan.type === 'agent' ? plan.connect : {};
-    return new Agent({ ...POOL, connect: { ...connect, secureContext: createSecureContext({ ca, cert, key, pfx, passphrase }) } });
+    const tls = { ...connect, secureContext: createSecureContext({ ca, cert, key, pfx, passphrase }) };
+    return { h2: new H2Pool(this.server, tls), dispatcher: new Agent({ ...POOL, connect: tls }) };
   }
 }
 

@@ -1,0 +1,206 @@
+// Requests to the API server over h2 with node:http2 itself, on a few TLS connections shared by every log stream
+// and request (as client-go does). undici's h2 client wraps each of node's streams in a request, a handler and a
+// body stream of its own: ~13 KiB of RSS per followed container, a fifth of the fan-out budget (bench/README.md,
+// "Fourth round"). Here a response body is node's stream itself.
+import { connect as h2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+
+export interface H2Response {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** Read it with readChunk: node ends the body of a stream whose connection was lost as if it were complete. */
+  readonly body: ClientHttp2Stream;
+}
+
+/**
+ * Flow control: a stream's window is what the server may send ahead of our reading. 1 MiB lets a busy container's
+ * stream run on while the tailer compresses and pushes a batch (undici's 256 KiB: 0.74–0.78 of the source's rate in
+ * the 1 KiB throughput benchmark, 1 MiB: 0.81–0.92). It is also what a stream we stopped reading (backpressure) can
+ * buffer here, which is why the follower closes streams paused for long (FollowOptions.pausedCloseMs). The
+ * connection's window is given back as data arrives, not as it is read, so it bounds no memory: it is large so that
+ * it never caps the streams of a connection together.
+ */
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+/** Streams per connection until the server's SETTINGS say otherwise (kube-apiserver's default). */
+const DEFAULT_MAX_STREAMS = 100;
+/** A connection without streams is closed after this long, like an idle keep-alive connection. */
+const IDLE_CLOSE_MS = 30_000;
+
+interface Connection {
+  readonly session: ClientHttp2Session;
+  streams: number;
+  usable: boolean;
+  idle: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The h2 connections to one server. `request` answers undefined when the server does not offer h2 in ALPN: from
+ * then on `h1Only` is set and the caller uses HTTP/1.1.
+ */
+export class H2Pool {
+  readonly #origin: URL;
+  readonly #tls: ConnectionOptions;
+  #connections: Connection[] = [];
+  #connecting: Promise<Connection | undefined> | undefined;
+  #closed = false;
+  h1Only = false;
+
+  /** `tls`: how to connect (secureContext, servername, rejectUnauthorized, keepAlive …); ALPN is set here. */
+  constructor(origin: string, tls: ConnectionOptions) {
+    this.#origin = new URL(origin);
+    this.#tls = tls;
+  }
+
+  /** A GET of `path` (with its query); resolves with the response headers, the body unread. */
+  async request(path: string, headers: Readonly<Record<string, string>>, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<H2Response | undefined> {
+    signal?.throwIfAborted();
+    const conn = await this.#acquire();
+    if (conn === undefined) return undefined;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = conn.session.request({ ':method': 'GET', ':path': path, ...headers }, { endStream: true });
+    } catch (err) {
+      this.#release(conn);
+      throw err;
+    }
+    stream.once('close', () => this.#release(conn));
+    // Failures are read from the stream (readChunk looks at `errored`): an 'error' nobody listens to must not throw.
+    stream.on('error', () => undefined);
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('the request was aborted'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return await new Promise<H2Response>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`no response headers within ${headersTimeoutMs} ms`)), headersTimeoutMs);
+      const onResponse = (h: IncomingHttpHeaders): void => {
+        done();
+        resolve({ status: Number(h[':status']), headers: h, body: stream });
+      };
+      const onError = (err: Error): void => fail(err);
+      const onClose = (): void => fail(new Error(`the stream was closed before its response (code ${stream.rstCode ?? 'none'})`));
+      const done = (): void => {
+        clearTimeout(timer);
+        stream.off('response', onResponse);
+        stream.off('error', onError);
+        stream.off('close', onClose);
+      };
+      function fail(err: Error): void {
+        done();
+        stream.destroy();
+        reject(err);
+      }
+      stream.once('response', onResponse);
+      stream.once('error', onError);
+      stream.once('close', onClose);
+    });
+  }
+
+  /** Ends every connection and the streams on them. */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#connections) {
+      clearTimeout(c.idle);
+      c.session.destroy();
+    }
+    this.#connections = [];
+  }
+
+  /** A connection with a free stream, the stream counted; undefined when the server has no h2. */
+  async #acquire(): Promise<Connection | undefined> {
+    for (;;) {
+      if (this.#closed) throw new Error('the client is closed');
+      const free = this.#connections.find((c) => c.usable && c.streams < maxStreams(c.session));
+      if (free !== undefined) {
+        free.streams++;
+        clearTimeout(free.idle);
+        free.idle = undefined;
+        return free;
+      }
+      // Requests that find every connection full wait for one new connection together, not one each.
+      this.#connecting ??= this.#connect().finally(() => {
+        this.#connecting = undefined;
+      });
+      if ((await this.#connecting) === undefined) return undefined;
+    }
+  }
+
+  #release(conn: Connection): void {
+    conn.streams--;
+    if (conn.streams > 0 || !conn.usable) return;
+    conn.idle = setTimeout(() => this.#retire(conn, true), IDLE_CLOSE_MS);
+    conn.idle.unref();
+  }
+
+  #retire(conn: Connection, close: boolean): void {
+    conn.usable = false;
+    clearTimeout(conn.idle);
+    this.#connections = this.#connections.filter((c) => c !== conn);
+    if (close) conn.session.close();
+  }
+
+  async #connect(): Promise<Connection | undefined> {
+    const host = this.#origin.hostname.replace(/^\[|\]$/g, '');
+    const socket = tlsConnect({
+      servername: isIP(host) === 0 ? host : undefined,
+      ...this.#tls,
+      host,
+      port: Number(this.#origin.port || 443),
+      ALPNProtocols: ['h2', 'http/1.1'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        socket.off('secureConnect', onConnect);
+        reject(err);
+      };
+      const onConnect = (): void => {
+        socket.off('error', onError);
+        resolve();
+      };
+      socket.once('secureConnect', onConnect);
+      socket.once('error', onError);
+    });
+    if (socket.alpnProtocol !== 'h2') {
+      socket.destroy();
+      this.h1Only = true;
+      return undefined;
+    }
+    return this.#session(socket);
+  }
+
+  async #session(socket: TLSSocket): Promise<Connection> {
+    const session = h2Connect(this.#origin, { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW } });
+    const conn: Connection = { session, streams: 0, usable: true, idle: undefined };
+    // Errors reach the streams of the connection; the connection is only taken out of the pool.
+    session.on('error', () => undefined);
+    session.once('goaway', () => this.#retire(conn, false));
+    session.once('close', () => this.#retire(conn, false));
+    await new Promise<void>((resolve, reject) => {
+      const onSettings = (): void => {
+        session.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        session.off('remoteSettings', onSettings);
+        reject(new Error('the connection closed before the server sent its settings'));
+      };
+      session.once('remoteSettings', onSettings);
+      session.once('close', onClose);
+    });
+    session.setLocalWindowSize(CONNECTION_WINDOW);
+    if (this.#closed) {
+      session.destroy();
+      throw new Error('the client is closed');
+    }
+    this.#connections.push(conn);
+    return conn;
+  }
+}
+
+function maxStreams(session: ClientHttp2Session): number {
+  return session.remoteSettings?.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
+}
