@@ -229,7 +229,7 @@ export class KubeClient {
     // given one: build it once, for both transports.
     const { ca, cert, key, pfx, passphrase, ...connect } = plan.type === 'agent' ? plan.connect : {};
     const tls = { ...connect, secureContext: createSecureContext({ ca, cert, key, pfx, passphrase }) };
-    return { h2: new H2Pool(this.server, tls), dispatcher: new Agent({ ...POOL, connect: tls }) };
+    return { h2: new H2Pool(this.server, { tls }), dispatcher: new Agent({ ...POOL, connect: tls }) };
   }
 }
 

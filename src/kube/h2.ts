@@ -27,12 +27,21 @@ const CONNECTION_WINDOW = 16 * 1024 * 1024;
 const DEFAULT_MAX_STREAMS = 100;
 /** A connection without streams is closed after this long, like an idle keep-alive connection. */
 const IDLE_CLOSE_MS = 30_000;
+/** A connection that does not answer a PING within this long is dead (checked when one of its streams fails us). */
+const PING_TIMEOUT_MS = 10_000;
 
 interface Connection {
   readonly session: ClientHttp2Session;
   streams: number;
   usable: boolean;
   idle: NodeJS.Timeout | undefined;
+  checking: boolean;
+}
+
+export interface H2PoolOptions {
+  /** How to connect (secureContext, servername, rejectUnauthorized, keepAlive …); ALPN is set here. */
+  readonly tls: ConnectionOptions;
+  readonly pingTimeoutMs?: number;
 }
 
 /**
@@ -42,15 +51,16 @@ interface Connection {
 export class H2Pool {
   readonly #origin: URL;
   readonly #tls: ConnectionOptions;
+  readonly #pingTimeoutMs: number;
   #connections: Connection[] = [];
   #connecting: Promise<Connection | undefined> | undefined;
   #closed = false;
   h1Only = false;
 
-  /** `tls`: how to connect (secureContext, servername, rejectUnauthorized, keepAlive …); ALPN is set here. */
-  constructor(origin: string, tls: ConnectionOptions) {
+  constructor(origin: string, options: H2PoolOptions) {
     this.#origin = new URL(origin);
-    this.#tls = tls;
+    this.#tls = options.tls;
+    this.#pingTimeoutMs = options.pingTimeoutMs ?? PING_TIMEOUT_MS;
   }
 
   /** A GET of `path` (with its query); resolves with the response headers, the body unread. */
@@ -70,13 +80,18 @@ export class H2Pool {
     stream.on('error', () => undefined);
     if (signal !== undefined) {
       const onAbort = (): void => {
+        // The follower gives up on streams that went quiet: see whether the whole connection did.
+        this.#check(conn);
         stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('the request was aborted'));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       stream.once('close', () => signal.removeEventListener('abort', onAbort));
     }
     return await new Promise<H2Response>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`no response headers within ${headersTimeoutMs} ms`)), headersTimeoutMs);
+      const timer = setTimeout(() => {
+        this.#check(conn);
+        fail(new Error(`no response headers within ${headersTimeoutMs} ms`));
+      }, headersTimeoutMs);
       const onResponse = (h: IncomingHttpHeaders): void => {
         done();
         resolve({ status: Number(h[':status']), headers: h, body: stream });
@@ -129,6 +144,28 @@ export class H2Pool {
     }
   }
 
+  /**
+   * A connection can die without a word (a NAT or load balancer forgets it): its streams stall, and new streams on it
+   * would stall too. One that does not answer a PING is destroyed, which fails its streams, and the next requests
+   * get a new connection.
+   */
+  #check(conn: Connection): void {
+    if (conn.checking || !conn.usable || conn.session.destroyed || conn.session.closed) return;
+    conn.checking = true;
+    const session = conn.session;
+    const timer = setTimeout(() => session.destroy(new Error('the connection did not answer a PING')), this.#pingTimeoutMs);
+    timer.unref();
+    const sent = session.ping((err) => {
+      clearTimeout(timer);
+      conn.checking = false;
+      if (err !== null && !session.destroyed) session.destroy(err);
+    });
+    if (!sent) {
+      clearTimeout(timer);
+      conn.checking = false;
+    }
+  }
+
   #release(conn: Connection): void {
     conn.streams--;
     if (conn.streams > 0 || !conn.usable) return;
@@ -174,7 +211,7 @@ export class H2Pool {
 
   async #session(socket: TLSSocket): Promise<Connection> {
     const session = h2Connect(this.#origin, { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW } });
-    const conn: Connection = { session, streams: 0, usable: true, idle: undefined };
+    const conn: Connection = { session, streams: 0, usable: true, idle: undefined, checking: false };
     // Errors reach the streams of the connection; the connection is only taken out of the pool.
     session.on('error', () => undefined);
     session.once('goaway', () => this.#retire(conn, false));
