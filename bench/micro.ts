@@ -50,7 +50,8 @@ export function workingSet(count: number, lineBytes: number): LogEntry[] {
   for (let i = 0; i < perTarget && out.length < count; i++) {
     for (const list of lists) {
       const e = list[i];
-      if (out.length < count) out.push(new ReadEntry(e.target, e.restart, e.containerId, e.ts, lineHash(e.ts, e.line), Buffer.from(e.line)));
+      const bytes = Buffer.from(e.line);
+      if (out.length < count) out.push(new ReadEntry(e.target, e.restart, e.containerId, e.ts, lineHash(e.ts, e.line), bytes, 0, bytes.length));
     }
   }
   return out;

@@ -9,7 +9,7 @@
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { fnv1a32, fnv1a32Ascii, fnv1a32Bytes, fnv1a32Integer } from '../hash.ts';
-import type { LogEntry, TargetInfo } from '../pipeline/entry.ts';
+import type { BytesEntry, LogEntry, TargetInfo } from '../pipeline/entry.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
@@ -72,7 +72,7 @@ export interface HashedEntry extends LogEntry {
  * A HashedEntry as a follower reads it: the text stays the UTF-8 bytes it arrived in until something asks for the
  * string. The Loki sink copies the bytes and never does, which saves decoding and re-encoding every line.
  */
-export class ReadEntry implements HashedEntry {
+export class ReadEntry implements HashedEntry, BytesEntry {
   readonly target: TargetInfo;
   readonly restart: number;
   readonly containerId: string | undefined;
@@ -80,19 +80,24 @@ export class ReadEntry implements HashedEntry {
   readonly hash: number;
   /** Valid UTF-8 (the follower checked), so the decoded text needs no repair. */
   readonly utf8: Buffer;
+  readonly utf8Start: number;
+  readonly utf8End: number;
   #line: string | undefined;
 
-  constructor(target: TargetInfo, restart: number, containerId: string | undefined, ts: Timestamp, hash: number, utf8: Buffer) {
+  /** The line is `chunk[start, end)`. */
+  constructor(target: TargetInfo, restart: number, containerId: string | undefined, ts: Timestamp, hash: number, chunk: Buffer, start: number, end: number) {
     this.target = target;
     this.restart = restart;
     this.containerId = containerId;
     this.ts = ts;
     this.hash = hash;
-    this.utf8 = utf8;
+    this.utf8 = chunk;
+    this.utf8Start = start;
+    this.utf8End = end;
   }
 
   get line(): string {
-    this.#line ??= this.utf8.toString('utf8');
+    this.#line ??= this.utf8.toString('utf8', this.utf8Start, this.utf8End);
     return this.#line;
   }
 }

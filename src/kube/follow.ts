@@ -430,11 +430,10 @@ class Follower {
           // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
           prevTs = ts ?? nowTimestamp();
           inst.cursor.record(lineTs, hash);
-          const text = buf.subarray(textStart, end);
           // Downstream (positions) hashes an entry with the timestamp it carries, which a line without one borrowed.
-          const entryHash = lineTs === undefined ? lineHash(prevTs, repaired ?? text.toString('utf8')) : hash;
+          const entryHash = lineTs === undefined ? lineHash(prevTs, repaired ?? buf.toString('utf8', textStart, end)) : hash;
           const entry: HashedEntry = repaired === undefined
-            ? new ReadEntry(t, inst.restart, inst.id, prevTs, entryHash, text)
+            ? new ReadEntry(t, inst.restart, inst.id, prevTs, entryHash, buf, textStart, end)
             : { target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: repaired, hash: entryHash };
           if (mode.hold !== undefined) {
             mode.hold.push(entry);

@@ -26,10 +26,25 @@ export interface LogEntry {
   readonly ts: Timestamp;
   readonly line: string;
   /**
-   * The line's UTF-8 bytes as they were read, when the entry still has them: sinks that write bytes copy these
-   * rather than encode `line` again (which then may never be decoded at all).
+   * The line's UTF-8 bytes as they were read, `utf8[utf8Start, utf8End)`, when the entry still has them: sinks that
+   * write bytes copy these rather than encode `line` again (which then may never be decoded at all). They are a
+   * range of the chunk the line arrived in, not a view of it: a view is an object per line, and it would live as
+   * long as the entry, waiting in a batch.
    */
   readonly utf8?: Buffer;
+  readonly utf8Start?: number;
+  readonly utf8End?: number;
+}
+
+/** An entry that has its bytes as read. */
+export interface BytesEntry extends LogEntry {
+  readonly utf8: Buffer;
+  readonly utf8Start: number;
+  readonly utf8End: number;
+}
+
+export function hasBytes(entry: LogEntry): entry is BytesEntry {
+  return entry.utf8 !== undefined;
 }
 
 /**
@@ -45,5 +60,5 @@ export interface Sink {
 
 /** What an entry counts for in the in-flight bound: cheap (no UTF-8 encoding), the same on take and give. */
 export function entrySize(entry: LogEntry): number {
-  return (entry.utf8 === undefined ? entry.line.length : entry.utf8.length) + 64;
+  return (hasBytes(entry) ? entry.utf8End - entry.utf8Start : entry.line.length) + 64;
 }

@@ -13,6 +13,7 @@ function stream(labels: string, pairs: LabelPair[], entries: [number, number, st
     entries: entries.map(([sec, nsec, line, metadata]) => ({
       ts: { sec, nsec },
       line,
+      at: 0,
       bytes: Buffer.byteLength(line),
       metadata,
     })),
@@ -83,10 +84,11 @@ test('the hand-rolled encoder matches reflection on varied input (unicode, empty
   assert.equal(decoded.streams?.[2].entries?.length, 200);
 });
 
-test('lines given as their UTF-8 bytes encode exactly as the same lines given as text', () => {
+test('lines given as their UTF-8 bytes (a range of a buffer) encode exactly as the same lines given as text', () => {
   const texts = ['', 'short', 'ünïcödé ✓ 😀', 'y'.repeat(64), 'z'.repeat(65), 'w'.repeat(5000)];
   const asText = [stream('{a="1"}', [], texts.map((t, i) => [1_700_000_000, i, t, [['pod_uid', 'u']]] as [number, number, string, LabelPair[]]))];
-  const asBytes = asText.map((s) => ({ ...s, entries: s.entries.map((e) => ({ ...e, line: Buffer.from(e.line) })) }));
+  // The bytes are a range of a larger buffer, as lines are of the chunk they arrived in.
+  const asBytes = asText.map((s) => ({ ...s, entries: s.entries.map((e) => ({ ...e, line: Buffer.from(`<<${String(e.line)}>>`), at: 2 })) }));
   assert.deepEqual(Buffer.from(encodePushRequest(asBytes)), Buffer.from(encodePushRequest(asText)));
   assert.deepEqual(JSON.parse(encodePushJson(asBytes)), JSON.parse(encodePushJson(asText)));
 });

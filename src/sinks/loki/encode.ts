@@ -5,7 +5,7 @@
 // dominating with short lines. Snappy is the block format Loki expects, not the framed one (snappy.ts).
 import { toEpochNanosString } from '../../time/timestamp.ts';
 import type { LabelPair } from './labels.ts';
-import type { PlannedEntry, PlannedStream } from './plan.ts';
+import { plannedText, type PlannedEntry, type PlannedStream } from './plan.ts';
 import { defaultSnappy } from './snappy.ts';
 import { utf8Bytes } from './utf8.ts';
 
@@ -68,14 +68,14 @@ function writeVarint(out: Uint8Array, pos: number, value: number): number {
 /** Short ASCII strings are copied in JS: cheaper than a call into Buffer.write for each of them. */
 const JS_COPY_MAX = 64;
 
-/** A length-delimited field holding `text` (`bytes` long in UTF-8), or those bytes themselves. */
-function writeString(out: Buffer, pos: number, key: number, text: string | Buffer, bytes: number): number {
+/** A length-delimited field holding `text` (`bytes` long in UTF-8), or the bytes `text[at, at + bytes)`. */
+function writeString(out: Buffer, pos: number, key: number, text: string | Buffer, bytes: number, at = 0): number {
   if (bytes === 0) return pos;
   out[pos++] = key;
   pos = writeVarint(out, pos, bytes);
   if (typeof text !== 'string') {
-    // TypedArray#set is a plain memcpy; Buffer#copy wraps it in argument checks that cost more than the copy.
-    out.set(text, pos);
+    // Buffer#copy of a range is a native memcpy that makes no view of the range (TypedArray#set would need one).
+    text.copy(out, pos, at, at + bytes);
     return pos + bytes;
   }
   if (bytes === text.length && bytes <= JS_COPY_MAX) {
@@ -181,7 +181,7 @@ function writePushRequest(streams: readonly PlannedStream[], layout: Layout, out
         out[pos++] = KEY_NANOS;
         pos = writeVarint(out, pos, entry.ts.nsec);
       }
-      pos = writeString(out, pos, KEY_LINE, entry.line, entry.bytes);
+      pos = writeString(out, pos, KEY_LINE, entry.line, entry.bytes, entry.at);
       out.set(metadata, pos);
       pos += metadata.length;
     }
@@ -207,7 +207,7 @@ export function encodePushJson(streams: readonly PlannedStream[]): string {
       stream: Object.fromEntries(stream.pairs),
       values: stream.entries.map((entry) => [
         toEpochNanosString(entry.ts),
-        typeof entry.line === 'string' ? entry.line : entry.line.toString('utf8'),
+        plannedText(entry),
         Object.fromEntries(entry.metadata),
       ]),
     })),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeEntries, makeTarget } from '../../../test/loki-fixtures.ts';
 import { StreamLabeler } from './labels.ts';
-import { halvePlan, MetadataCache, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
+import { halvePlan, MetadataCache, plannedText, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
 import { ReadEntry } from '../../kube/cursor.ts';
 
 const OPTIONS: PlanOptions = { batchBytes: 1000, maxLineBytes: 256_000, lineTooLong: 'truncate' };
@@ -12,7 +12,7 @@ function plan(entries: Parameters<typeof planRequests>[0], options: PlanOptions 
 }
 
 function lines(p: PushPlan): string[] {
-  return p.streams.flatMap((s) => s.entries.map((e) => String(e.line)));
+  return p.streams.flatMap((s) => s.entries.map(plannedText));
 }
 
 test('requests are cut so their text stays within batchBytes', () => {
@@ -32,7 +32,7 @@ test('entries are grouped into streams by label set, each stream keeping batch o
   const entries = [...makeEntries(a, 2), ...makeEntries(b, 2), ...makeEntries(aAgain, 2, { line: (i) => `again-${i}` })];
   const [only] = plan(entries);
   assert.equal(only.streams.length, 2);
-  assert.deepEqual(only.streams[0].entries.map((e) => String(e.line)), ['line-0', 'line-1', 'again-0', 'again-1']);
+  assert.deepEqual(only.streams[0].entries.map(plannedText), ['line-0', 'line-1', 'again-0', 'again-1']);
   assert.match(only.streams[0].labels, /container="a"/);
   assert.deepEqual(only.streams[0].entries[0].metadata, [['pod_uid', a.podUid], ['restart', '0']]);
 });
@@ -77,12 +77,17 @@ test('lines read as UTF-8 bytes are planned as those bytes, never decoded; longe
       return super.line;
     }
   }
-  const read = (text: string): ReadEntry => new Probe(target, 0, undefined, { sec: 1, nsec: 0 }, 0, Buffer.from(text));
+  // Each line is a range of the chunk it arrived in, between a timestamp and the next line.
+  const read = (text: string): ReadEntry => {
+    const chunk = Buffer.from(`2024-01-01T00:00:00Z ${text}\nnext line`);
+    return new Probe(target, 0, undefined, { sec: 1, nsec: 0 }, 0, chunk, 21, 21 + Buffer.byteLength(text));
+  };
   const [p] = plan([read('héllo'), read('x'.repeat(300))], { ...OPTIONS, maxLineBytes: 256 });
   const [first, second] = p.streams[0].entries;
   assert.ok(Buffer.isBuffer(first.line));
   assert.equal(first.bytes, Buffer.byteLength('héllo'));
+  assert.equal(plannedText(first), 'héllo', 'the range of the chunk, not the chunk');
   assert.deepEqual(decoded, ['x'.repeat(300)], 'only the over-long line was decoded, to be truncated');
   assert.ok(second.bytes <= 256 && second.bytes > 200, String(second.bytes));
-  assert.match(String(second.line), /^x+/);
+  assert.match(plannedText(second), /^x+/);
 });

@@ -1,6 +1,6 @@
 // Turns one pipeline batch into push requests: lines fitted to the size limit, entries grouped into streams by
 // label set (each stream keeping batch order), requests cut so their text stays within `batchBytes`.
-import type { LogEntry } from '../../pipeline/entry.ts';
+import { hasBytes, type LogEntry } from '../../pipeline/entry.ts';
 import type { Timestamp } from '../../time/timestamp.ts';
 import type { LabelPair, StreamLabeler, StreamLabels } from './labels.ts';
 import { fitLine, type LineTooLong } from './lines.ts';
@@ -8,8 +8,10 @@ import { utf8Bytes } from './utf8.ts';
 
 export interface PlannedEntry {
   readonly ts: Timestamp;
-  /** The line as it is sent: the UTF-8 bytes it was read in, or (fitted, repaired) text. */
+  /** The line as it is sent: (fitted, repaired) text, or the UTF-8 bytes it was read in, `line[at, at + bytes)`. */
   readonly line: string | Buffer;
+  /** Where the line's bytes start in `line` when it is a Buffer (0 for text). */
+  readonly at: number;
   /** UTF-8 bytes of the line. */
   readonly bytes: number;
   readonly metadata: readonly LabelPair[];
@@ -100,14 +102,13 @@ export function planRequests(
   for (const entry of batch) {
     const { selector, pairs }: StreamLabels = labeler.labelsOf(entry.target);
     const metadata = metadataCache.of(entry);
-    const utf8 = entry.utf8;
-    if (utf8 !== undefined && utf8.length <= options.maxLineBytes) {
+    if (hasBytes(entry) && entry.utf8End - entry.utf8Start <= options.maxLineBytes) {
       // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
-      add(selector, pairs, { ts: entry.ts, line: utf8, bytes: utf8.length, metadata });
+      add(selector, pairs, { ts: entry.ts, line: entry.utf8, at: entry.utf8Start, bytes: entry.utf8End - entry.utf8Start, metadata });
       continue;
     }
     for (const line of fitLine(entry.line, options.maxLineBytes, options.lineTooLong)) {
-      add(selector, pairs, { ts: entry.ts, line, bytes: utf8Bytes(line), metadata });
+      add(selector, pairs, { ts: entry.ts, line, at: 0, bytes: utf8Bytes(line), metadata });
     }
   }
   if (builder.entries > 0) plans.push(builder.build());
@@ -123,6 +124,11 @@ export function halvePlan(plan: PushPlan): [PushPlan, PushPlan] {
     for (const entry of stream.entries) (first.entries < half ? first : second).add(stream.labels, stream.pairs, entry);
   }
   return [first.build(), second.build()];
+}
+
+/** The text of a planned line. */
+export function plannedText(entry: PlannedEntry): string {
+  return typeof entry.line === 'string' ? entry.line : entry.line.toString('utf8', entry.at, entry.at + entry.bytes);
 }
 
 /** The first stream's selector, for log lines about a request. */
