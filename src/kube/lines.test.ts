@@ -172,6 +172,14 @@ test('parses the fixed kubelet form', () => {
   assert.deepEqual(parseLogLine('2024-01-01T00:00:02.000000001Z  two  spaces '), { ts: { sec: 1704067202, nsec: 1 }, line: ' two  spaces ', textStart: 31 });
 });
 
+test('the fixed form agrees with the general parser on either side of 2038 (seconds past 31 bits) and before 1970', () => {
+  for (const t of ['2038-01-19T03:14:07.000000001Z', '2038-01-19T03:14:08.999999999Z', '2106-02-07T06:28:16.5Z', '1969-12-31T23:59:59.25Z']) {
+    const fixed = t.replace(/\.(\d+)Z$/, (_m, f: string) => `.${f.padEnd(9, '0')}Z`);
+    assert.deepEqual(parseLogLine(`${fixed} x`).ts, parseTimestamp(t), t);
+  }
+  assert.equal(parseLogLine('2038-01-19T03:14:08.000000000Z x').ts?.sec, 2 ** 31);
+});
+
 test('parses trimmed fractions, no fraction and offsets (old kubelets, non-UTC nodes)', () => {
   assert.deepEqual(parseLogLine('2024-01-01T00:00:00.61732014Z a'), { ts: { sec: 1704067200, nsec: 617320140 }, line: 'a', textStart: 30 });
   assert.deepEqual(parseLogLine('2024-01-01T00:00:00Z b'), { ts: { sec: 1704067200, nsec: 0 }, line: 'b', textStart: 21 });

@@ -237,7 +237,15 @@ function parseFixedTimestamp(b: Buffer, at: number): Timestamp | undefined {
     cachedDaySec = Date.UTC(year, month - 1, day) / 1000;
     cachedDayKey = dayKey;
   }
-  return { sec: cachedDaySec + hour * 3600 + minute * 60 + second, nsec };
+  return { sec: smallInteger(cachedDaySec + hour * 3600 + minute * 60 + second), nsec };
+}
+
+/**
+ * `n`, an integer, as V8 stores it without a heap number of its own while it fits 31 bits (until 2038 for seconds
+ * since 1970): a sum with a double in it stays a 16-byte heap object per timestamp otherwise, even when integral.
+ */
+function smallInteger(n: number): number {
+  return n <= 0x7fffffff && n >= -0x80000000 ? n | 0 : n;
 }
 
 /** The decimal number in b[at, at+n), or -1 when a byte is not a digit. */
