@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { Cursor, ResumeFilter, arrivedLineHash, lineHash, lineHashBytes, type CursorJSON, type CursorOptions } from './cursor.ts';
+import { Cursor, RECENT_KEPT, RECENT_LINES, ResumeFilter, arrivedLineHash, lineHash, lineHashBytes, type CursorJSON, type CursorOptions } from './cursor.ts';
 import { parseLogLine } from './lines.ts';
 import type { Timestamp } from '../time/timestamp.ts';
 import { fnv1a32, fnv1a32Bytes } from '../hash.ts';
@@ -359,4 +359,21 @@ test('the remembered hashes keep the last 1,024 lines, oldest first, across grow
   }
   const again = Cursor.fromJSON(JSON.parse(JSON.stringify(cursor.toJSON())) as CursorJSON);
   assert.deepEqual(again.toJSON(), cursor.toJSON());
+});
+
+test('a quiet container keeps RECENT_KEPT recent lines, a burst keeps its window, and the room shrinks after it', () => {
+  const c = new Cursor(0);
+  let sec = 1_700_000_000;
+  for (let i = 0; i < 3000; i++) c.record({ sec: sec++, nsec: 0 }, i);
+  assert.equal(c.recentHashes().size, RECENT_KEPT, 'one line a second: older lines than the window are forgotten');
+  assert.equal(c.recentCapacity, RECENT_KEPT);
+  for (let i = 0; i < 2000; i++) c.record({ sec, nsec: i }, 10_000 + i);
+  assert.equal(c.recentHashes().size, RECENT_LINES, 'a burst inside the window is kept up to RECENT_LINES');
+  const resume = c.resume();
+  assert.equal(resume.expect?.length, RECENT_LINES);
+  assert.equal(resume.expect?.at(-1), 10_000 + 1999, 'the newest lines, oldest first');
+  for (let i = 0; i < 1000; i++) c.record({ sec: ++sec, nsec: 0 }, 20_000 + i);
+  assert.equal(c.recentHashes().size, RECENT_KEPT);
+  assert.ok(c.recentCapacity <= 2 * RECENT_KEPT, `room for ${c.recentCapacity} lines after the burst`);
+  assert.deepEqual([...c.recentHashes()].slice(-3), [20_997, 20_998, 20_999]);
 });

@@ -15,6 +15,11 @@ export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
 /** How many of the last delivered lines' hashes are kept to recognise them in a replay. */
 export const RECENT_LINES = 1024;
+/**
+ * Lines kept whatever their age; past these, lines older than the cursor's window are forgotten (a replay never
+ * reaches back further), so a quiet container's cursor stays small instead of filling up to RECENT_LINES.
+ */
+export const RECENT_KEPT = 128;
 
 export interface CursorOptions {
   /** Seconds below the newest delivered one whose line counts are kept. */
@@ -199,6 +204,11 @@ export class Cursor {
     return new Set(this.#recentSince(Number.NEGATIVE_INFINITY));
   }
 
+  /** Lines of recent hashes there is room for: what the cursor's memory grows with. */
+  get recentCapacity(): number {
+    return this.#recent.capacity;
+  }
+
   /** The newest timestamp delivered (timestamps are not monotonic: this is the maximum, not the last). */
   get newest(): Timestamp | undefined {
     return this.#newest;
@@ -212,10 +222,13 @@ export class Cursor {
     this.#total++;
     this.#lastHash = hash;
     const counted = ts ?? this.#lastTs;
-    this.#recent.add(counted === undefined ? Number.NEGATIVE_INFINITY : counted.sec, hash);
-    if (counted === undefined) return;
+    if (counted === undefined) {
+      this.#recent.add(Number.NEGATIVE_INFINITY, hash, Number.NEGATIVE_INFINITY);
+      return;
+    }
     this.#lastTs = counted;
     if (this.#newest === undefined || compareTimestamps(counted, this.#newest) > 0) this.#newest = counted;
+    this.#recent.add(counted.sec, hash, this.#newest.sec - this.windowSec);
     const sec = counted.sec;
     if (sec < this.#newest.sec - this.windowSec) return;
     const slot = this.#slot(sec);
@@ -333,7 +346,7 @@ export class Cursor {
         const sec = expectInt(pair[0], 'recent second');
         const hash = expectInt(pair[1], 'recent hash', 0);
         if (hash > 0xffffffff) invalid('"recent" hashes must be 32-bit unsigned integers');
-        c.#recent.add(sec, hash);
+        c.#recent.add(sec, hash, Number.NEGATIVE_INFINITY);
       }
     }
     return c;
@@ -361,40 +374,62 @@ export class Cursor {
  * followed container (its follower's cursor and the acknowledged one), so a full one costs 12 KiB where plain
  * arrays of doubles took twice that, and a container that logged little keeps a small one.
  */
+/**
+ * The last delivered lines' (second, hash), oldest first, in a ring that grows while a busy window needs it (up to
+ * RECENT_LINES) and shrinks again once lines older than the window are forgotten: 12 bytes a line, in each of a
+ * target's two cursors, so a container that once had a burst would otherwise keep 24 KiB for good.
+ */
 class RecentLines {
   #sec = new Float64Array(16);
   #hash = new Uint32Array(16);
   #size = 0;
   #start = 0;
 
-  add(sec: number, hash: number): void {
-    if (this.#size < RECENT_LINES) {
-      if (this.#size === this.#sec.length) this.#grow(Math.min(RECENT_LINES, this.#size * 2));
-      this.#sec[this.#size] = sec;
-      this.#hash[this.#size] = hash;
-      this.#size++;
-      return;
+  get capacity(): number {
+    return this.#sec.length;
+  }
+
+  /** Adds a line; past RECENT_KEPT lines, those counted before `floor` go first. */
+  add(sec: number, hash: number, floor: number): void {
+    let cap = this.#sec.length;
+    while (this.#size >= RECENT_KEPT && this.#sec[this.#start] < floor) this.#dropOldest();
+    if (cap > 16 && this.#size <= cap / 4) cap = this.#resize(cap / 2);
+    if (this.#size === cap) {
+      if (cap < RECENT_LINES) cap = this.#resize(Math.min(RECENT_LINES, cap * 2));
+      else this.#dropOldest();
     }
-    this.#sec[this.#start] = sec;
-    this.#hash[this.#start] = hash;
-    this.#start = (this.#start + 1) % RECENT_LINES;
+    const k = (this.#start + this.#size) % cap;
+    this.#sec[k] = sec;
+    this.#hash[k] = hash;
+    this.#size++;
   }
 
   /** Oldest first. */
   forEach(fn: (sec: number, hash: number) => void): void {
+    const cap = this.#sec.length;
     for (let i = 0; i < this.#size; i++) {
-      const k = (this.#start + i) % this.#size;
+      const k = (this.#start + i) % cap;
       fn(this.#sec[k], this.#hash[k]);
     }
   }
 
-  #grow(capacity: number): void {
+  #dropOldest(): void {
+    this.#start = (this.#start + 1) % this.#sec.length;
+    this.#size--;
+  }
+
+  #resize(capacity: number): number {
     const sec = new Float64Array(capacity);
     const hash = new Uint32Array(capacity);
-    sec.set(this.#sec);
-    hash.set(this.#hash);
+    for (let i = 0; i < this.#size; i++) {
+      const k = (this.#start + i) % this.#sec.length;
+      sec[i] = this.#sec[k];
+      hash[i] = this.#hash[k];
+    }
     this.#sec = sec;
     this.#hash = hash;
+    this.#start = 0;
+    return capacity;
   }
 }
 
