@@ -354,13 +354,13 @@ class Follower {
     const point = inst.cursor.resume();
     const sinceSec = point.sinceSec ?? (options.sinceMs !== undefined ? Math.floor((Date.now() - options.sinceMs) / 1000) : undefined);
     const filter = new ResumeFilter(point);
-    const abort = new AbortController();
-    const onOuter = (): void => abort.abort();
-    this.#signal.addEventListener('abort', onOuter);
     let why: EndReason | undefined;
+    let body: Readable | undefined;
+    // Ending a read destroys its body, which fails the pending read. No AbortController per read: with thousands of
+    // streams open, a controller, its signal and a listener on the follower's signal each are memory that counts.
     const end = (r: EndReason): void => {
       why ??= r;
-      abort.abort();
+      body?.destroy();
     };
     let stallTimer: NodeJS.Timeout | undefined;
     // Re-armed for every chunk: refresh() moves the one timer instead of allocating a new one each time.
@@ -372,7 +372,6 @@ class Follower {
     const ageTimer = mode.follow ? setTimeout(() => end('max_age'), streamAge(options.maxStreamAgeMs)) : undefined;
     let delivered = 0;
     let reportedGap = false;
-    let body: Readable | undefined;
     try {
       const res = await opens.run(() =>
         client.open(
@@ -385,11 +384,14 @@ class Follower {
               timestamps: true,
               sinceTime: sinceSec !== undefined ? formatSeconds(sinceSec) : undefined,
             },
-            signal: abort.signal,
+            signal: this.#signal,
           },
           'log',
         ),
       );
+      body = res.body;
+      // The age limit may have passed while the open waited its turn.
+      if (why !== undefined) return { reason: why, delivered };
       if (mode.follow) {
         events?.opened?.(t);
         events?.state?.(t, 'following');
@@ -399,7 +401,6 @@ class Follower {
       const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
       const head: MutableLogHead = { ts: undefined, textStart: 0 };
       let prevTs: Timestamp | undefined;
-      body = res.body;
       while (splitter.push(await readChunk(body))) {
         armStall();
         let lines = 0;
@@ -475,8 +476,6 @@ class Follower {
     } finally {
       clearTimeout(stallTimer);
       clearTimeout(ageTimer);
-      this.#signal.removeEventListener('abort', onOuter);
-      abort.abort();
       body?.destroy();
     }
   }

@@ -75,18 +75,19 @@ export class H2Pool {
       this.#release(conn);
       throw err;
     }
-    stream.once('close', () => this.#release(conn));
     // Failures are read from the stream (readChunk looks at `errored`): an 'error' nobody listens to must not throw.
-    stream.on('error', () => undefined);
-    if (signal !== undefined) {
-      const onAbort = (): void => {
-        // The follower gives up on streams that went quiet: see whether the whole connection did.
-        this.#check(conn);
-        stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('the request was aborted'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      stream.once('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    stream.on('error', ignore);
+    // One listener each for the life of the stream: with a thousand streams open, every closure counts.
+    const onAbort = signal === undefined ? undefined : (): void => {
+      stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('the request was aborted'));
+    };
+    if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
+    stream.once('close', () => {
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      // A stream that did not run to its end (given up on as quiet, reset, cut): see whether the connection is dead.
+      if (!stream.readableEnded) this.#check(conn);
+      this.#release(conn);
+    });
     return await new Promise<H2Response>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#check(conn);
@@ -237,6 +238,8 @@ export class H2Pool {
     return conn;
   }
 }
+
+function ignore(): void {}
 
 function maxStreams(session: ClientHttp2Session): number {
   return session.remoteSettings?.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
