@@ -13,8 +13,10 @@ export function readChunk(body: Readable): Promise<Buffer | null> {
       const chunk = body.read() as Buffer | null;
       if (chunk !== null) resolve(chunk);
       else if (body.errored !== null) reject(body.errored);
-      else if (body.readableEnded && cutShort(body)) reject(new Error(`the stream was cut (HTTP/2 code ${(body as H2Body).rstCode}): the connection was lost`));
-      else if (body.readableEnded) resolve(null);
+      else if (body.readableEnded) {
+        if (cutShort(body)) reject(new Error(`the stream was cut (HTTP/2 code ${(body as H2Body).rstCode}): the connection was lost`));
+        else resolve(null);
+      }
       else if (body.destroyed) reject(new Error('the response body was closed before its end'));
       else return false;
       return true;

@@ -139,16 +139,21 @@ export class KubeClient {
   }
 
   url(req: KubeRequest): string {
+    return this.#target(req).toString();
+  }
+
+  #target(req: KubeRequest): URL {
     const u = new URL(this.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) {
       if (v !== undefined) u.searchParams.set(k, String(v));
     }
-    return u.toString();
+    return u;
   }
 
   /** Opens a GET and returns the body unread (real backpressure: an unread body stops its h2 stream, or socket). */
   async open(req: KubeRequest, verb = 'get'): Promise<KubeStream> {
-    const url = this.url(req);
+    const target = this.#target(req);
+    const url = target.toString();
     const ctx = new RequestContext(url, HttpMethod.GET);
     try {
       await this.kc.applySecurityAuthentication(ctx);
@@ -160,7 +165,7 @@ export class KubeClient {
     const headersTimeoutMs = req.headersTimeoutMs ?? 30_000;
     let res: RawResponse;
     try {
-      res = (await this.viaH2(transport.h2, url, headers, req.signal, headersTimeoutMs))
+      res = (await this.viaH2(transport.h2, target.pathname + target.search, headers, req.signal, headersTimeoutMs))
         ?? (await this.viaUndici(transport.dispatcher, url, headers, req.signal, headersTimeoutMs));
     } catch (err) {
       this.observe?.(verb, 'error');
@@ -192,10 +197,9 @@ export class KubeClient {
   }
 
   /** undefined when the request is not for h2 (no pool, or the server turned out to have no h2). */
-  private async viaH2(h2: H2Pool | undefined, url: string, headers: Record<string, string>, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<RawResponse | undefined> {
+  private async viaH2(h2: H2Pool | undefined, path: string, headers: Record<string, string>, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<RawResponse | undefined> {
     if (h2 === undefined || h2.h1Only) return undefined;
-    const u = new URL(url);
-    const res = await h2.request(u.pathname + u.search, headers, signal, headersTimeoutMs);
+    const res = await h2.request(path, headers, signal, headersTimeoutMs);
     return res === undefined ? undefined : { status: res.status, retryAfter: res.headers['retry-after'], body: res.body };
   }
 
