@@ -374,14 +374,17 @@ export class Cursor {
  * followed container (its follower's cursor and the acknowledged one), so a full one costs 12 KiB where plain
  * arrays of doubles took twice that, and a container that logged little keeps a small one.
  */
+/** The room a ring of recent lines starts with and never shrinks below. */
+const RECENT_ROOM_MIN = 16;
+
 /**
  * The last delivered lines' (second, hash), oldest first, in a ring that grows while a busy window needs it (up to
  * RECENT_LINES) and shrinks again once lines older than the window are forgotten: 12 bytes a line, in each of a
  * target's two cursors, so a container that once had a burst would otherwise keep 24 KiB for good.
  */
 class RecentLines {
-  #sec = new Float64Array(16);
-  #hash = new Uint32Array(16);
+  #sec = new Float64Array(RECENT_ROOM_MIN);
+  #hash = new Uint32Array(RECENT_ROOM_MIN);
   #size = 0;
   #start = 0;
 
@@ -393,7 +396,7 @@ class RecentLines {
   add(sec: number, hash: number, floor: number): void {
     let cap = this.#sec.length;
     while (this.#size >= RECENT_KEPT && this.#sec[this.#start] < floor) this.#dropOldest();
-    if (cap > 16 && this.#size <= cap / 4) cap = this.#resize(cap / 2);
+    if (cap > RECENT_ROOM_MIN && this.#size <= cap / 4) cap = this.#resize(cap / 2);
     if (this.#size === cap) {
       if (cap < RECENT_LINES) cap = this.#resize(Math.min(RECENT_LINES, cap * 2));
       else this.#dropOldest();
