@@ -59,6 +59,11 @@ export interface ContainerStatusInfo {
    * is gone: drain, then stop.
    */
   readonly finished: boolean;
+  /**
+   * The pod is being deleted. Its name may soon belong to a new pod (a StatefulSet's replacement), and log requests
+   * name the pod, not its UID: a request sent from now on may be answered with the new pod's log.
+   */
+  readonly podDeleting: boolean;
 }
 
 /** Where one container of the pod is; undefined when the pod spec has no container of that name. */
@@ -86,6 +91,7 @@ export function containerStatus(pod: Pod, container: string): ContainerStatusInf
     hasLastTerminated: last !== undefined,
     willRestart,
     finished: state !== 'running' && !willRestart,
+    podDeleting: pod.metadata.deletionTimestamp !== undefined,
   };
 }
 

@@ -11,7 +11,8 @@ import { Limiter } from '../src/kube/limiter.ts';
 import { Credit } from '../src/pipeline/credit.ts';
 import { tail } from '../src/tailer.ts';
 import type { LogEntry, TargetInfo } from '../src/pipeline/entry.ts';
-import type { EndReason } from '../src/kube/follow.ts';
+import type { EndReason, FollowStart } from '../src/kube/follow.ts';
+import { Cursor, lineHash } from '../src/kube/cursor.ts';
 import { createLogger } from '../src/observe/log.ts';
 import { compareWithLedger } from '../scripts/compare.ts';
 
@@ -29,10 +30,12 @@ async function run(
   sim: Sim,
   follow: { stallTimeoutMs?: number; maxStreamAgeMs?: number; pausedCloseMs?: number } = {},
   credit = new Credit(64 << 20),
+  extra: { startOf?: (t: TargetInfo) => FollowStart | undefined; client?: (client: KubeClient) => void } = {},
 ): Promise<Run> {
   const kc = new KubeConfig();
   kc.loadFromString(sim.kubeconfig);
   const client = new KubeClient(kc);
+  extra.client?.(client);
   const stop$ = new Subject<void>();
   const reasons: EndReason[] = [];
   const finished = new Set<string>();
@@ -60,6 +63,7 @@ async function run(
           },
           gap: (t, reason) => gaps.push(`${name(t)}:${reason}`),
         },
+        startOf: extra.startOf,
       },
       stop$,
     ).pipe(toArray()),
@@ -246,6 +250,56 @@ test('a pod re-created under the same name is a new target; finished containers 
     check(sim, entries);
     assert.equal(new Set(entries.map((e) => e.target.podUid)).size, 2, 'two pod UIDs');
     assert.ok(r.finished.has('job/app'), 'the follower of the completed container finished');
+  } finally {
+    await sim.close();
+  }
+});
+
+test('a log request answered after the pod was replaced under its name is not read as the old pod\'s log', async () => {
+  // Log requests name the pod, not its UID: a tailer restarted while a StatefulSet-like pod is being replaced resumes
+  // the old pod from its positions, and the request can reach the new pod, whose first lines read like the old one's.
+  const sim = await startSim({ scenario: 'none' });
+  try {
+    const def = pod('db', 'Never');
+    sim.cluster.createPod(def);
+    await sleep(50);
+    const texts = ['migrating', 'migrated', 'done'];
+    const written = texts.map((text) => sim.cluster.write('ns', 'db', 'app', text)!);
+    sim.cluster.terminate('ns', 'db', 'app', 0, 'Completed');
+    const old = sim.cluster.findPod('ns', 'db')!;
+    const containerId = old.containers.get('app')!.current!.containerId;
+    // What the tailer had saved of the old pod before it was restarted: every line shipped.
+    const cursor = new Cursor(0);
+    for (const e of written) {
+      const ts = parseLedgerTs(e.ts);
+      cursor.record(ts, lineHash(ts, e.line));
+    }
+    const deleted = sim.cluster.deletePod('ns', 'db', { graceMs: 200 });
+    let replacedFirst = false;
+    const r = await run(sim, {}, undefined, {
+      startOf: (t) => (t.podUid === old.uid ? { containerId, cursor } : undefined),
+      client: (client) => {
+        const open = client.open.bind(client);
+        // The old pod's log request is held until its successor has taken the name and logged the same lines.
+        client.open = async (req, verb) => {
+          if (!replacedFirst && req.path.endsWith('/db/log')) {
+            replacedFirst = true;
+            await deleted;
+            sim.cluster.createPod(def);
+            await sleep(50);
+            for (const text of texts) sim.cluster.write('ns', 'db', 'app', text);
+          }
+          return open(req, verb);
+        };
+      },
+    });
+    await sleep(1500);
+    const entries = await r.stop();
+    assert.ok(replacedFirst, 'the old pod\'s log was asked for');
+    assert.deepEqual(entries.filter((e) => e.target.podUid === old.uid).map((e) => e.line), [], 'nothing shipped as the old pod\'s');
+    assert.deepEqual(entries.filter((e) => e.target.podUid !== old.uid).map((e) => e.line), texts, 'the new pod\'s lines, once');
+    assert.ok(r.gaps.includes('db/app:pod_replaced'), r.gaps.join(','));
+    assert.ok(r.finished.has('db/app'), 'the old pod\'s follower ended');
   } finally {
     await sim.close();
   }

@@ -18,7 +18,15 @@ import { formatSeconds, nowTimestamp, type Timestamp } from '../time/timestamp.t
 import { entrySize } from '../pipeline/entry.ts';
 import type { Logger } from '../observe/log.ts';
 
-export type EndReason = 'eof' | 'error' | 'stall' | 'max_age' | 'paused';
+/** `replaced`: the log request was answered after another pod took the pod's name (see #read); nothing was read. */
+export type EndReason = 'eof' | 'error' | 'stall' | 'max_age' | 'paused' | 'replaced';
+
+/**
+ * A log request names the pod, not its UID, so once a pod is deleted and a new one of the same name exists, the
+ * request reads the new pod's log. A read is checked against that when the status it was decided on said the pod
+ * was being deleted, or is older than this when the request is answered (it waited its turn among the opens).
+ */
+const STATUS_FRESH_MS = 1000;
 
 export interface FollowOptions {
   /** Reopen when a running container's stream sends nothing for this long. */
@@ -175,8 +183,10 @@ class Follower {
         this.#current = { id, cursor: new Cursor(st.restartCount), restart: st.restartCount };
       }
       const terminatedAtOpen = st.state === 'terminated';
-      const { reason, delivered } = await this.#read(this.#current, { follow: true });
+      const { reason, delivered } = await this.#read(this.#current, { follow: true, podDeleting: st.podDeleting });
       if (this.#signal.aborted) break;
+      // The next status read finds the other pod under the name and ends this follower.
+      if (reason === 'replaced') continue;
       if (reason === 'eof' && terminatedAtOpen) this.#finished.add(id);
       events?.closed?.(this.#target, reason);
       if (reason === 'paused') {
@@ -203,7 +213,7 @@ class Follower {
     if (cur !== undefined && cur.id !== currentId && !this.#finished.has(cur.id)) {
       if (cur.id === lastId) {
         this.#log.info('Container restarted; reading the rest of the previous instance', { restart: cur.restart });
-        if (!(await this.#readPrevious(cur))) return;
+        if (!(await this.#readPrevious(cur, st.podDeleting))) return;
       } else {
         this.#deps.events?.gap?.(this.#target, 'restart');
         this.#log.warn('Container restarted more than once while we were away: lines of the lost instances cannot be fetched', { restart: cur.restart });
@@ -217,7 +227,7 @@ class Follower {
     if (lastId !== undefined && !this.#finished.has(lastId) && this.#current === undefined && lastId !== currentId) {
       // Crash loop faster than we attached: the whole previous instance is still to be read.
       const prev = { id: lastId, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
-      await this.#readPrevious(prev);
+      await this.#readPrevious(prev, st.podDeleting);
     }
   }
 
@@ -228,8 +238,8 @@ class Follower {
    * one is read too, and the lines of both replies are delivered once each. Where even that cannot be told, the
    * lines are delivered rather than dropped. Returns false when it should be tried again.
    */
-  async #readPrevious(inst: Instance): Promise<boolean> {
-    const first = await this.#hold(inst);
+  async #readPrevious(inst: Instance, podDeleting: boolean): Promise<boolean> {
+    const first = await this.#hold(inst, podDeleting);
     if (!first.complete) {
       // Cut short: deliver what arrived (the instance may be gone by the next try) and resume from there.
       this.#commit(inst, first);
@@ -240,7 +250,7 @@ class Follower {
     const movedTo = st === 'retry' ? undefined : st?.lastTerminatedID;
     if (st !== 'retry' && st !== undefined && st !== null && movedTo !== undefined && movedTo !== inst.id) {
       const next: Instance = { id: movedTo, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
-      const second = await this.#hold(next);
+      const second = await this.#hold(next, st.podDeleting);
       const confirm = second.complete ? await this.#status() : 'retry';
       if (second.complete && confirm !== 'retry' && confirm?.lastTerminatedID === movedTo) {
         // Every line that arrived is delivered once: the second reply's lines that the first already had are not
@@ -265,10 +275,10 @@ class Follower {
   }
 
   /** Reads an instance with previous=true into memory, from a copy of its cursor; `complete` unless cut short. */
-  async #hold(inst: Instance): Promise<{ cursor: Cursor; held: HashedEntry[]; complete: boolean }> {
+  async #hold(inst: Instance, podDeleting: boolean): Promise<{ cursor: Cursor; held: HashedEntry[]; complete: boolean }> {
     const trial: Instance = { id: inst.id, cursor: inst.cursor.clone(), restart: inst.restart };
     const held: HashedEntry[] = [];
-    const { reason } = await this.#read(trial, { follow: false, previous: true, hold: held });
+    const { reason } = await this.#read(trial, { follow: false, previous: true, hold: held, podDeleting });
     return { cursor: trial.cursor, held, complete: reason === 'eof' };
   }
 
@@ -295,13 +305,27 @@ class Follower {
     return pod === undefined ? null : containerStatus(pod, this.#target.container);
   }
 
+  #podPath(): string {
+    return `/api/v1/namespaces/${encodeURIComponent(this.#target.namespace)}/pods/${encodeURIComponent(this.#target.pod)}`;
+  }
+
+  /**
+   * Whether a pod with another UID holds this pod's name now. Not when the pod is simply gone: no other pod could
+   * have answered then. When the API cannot tell (an error), the read goes ahead: the status it was decided on holds.
+   */
+  async #nameTakenByAnotherPod(): Promise<boolean> {
+    try {
+      const uid = (await this.#deps.client.getJSON<Pod>({ path: this.#podPath(), signal: this.#signal }))?.metadata?.uid;
+      return uid !== undefined && uid !== this.#target.podUid;
+    } catch {
+      return false;
+    }
+  }
+
   async #fetchPod(): Promise<Pod | undefined | 'retry'> {
     const t = this.#target;
     try {
-      const pod = await this.#deps.client.getJSON<Pod>({
-        path: `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}`,
-        signal: this.#signal,
-      });
+      const pod = await this.#deps.client.getJSON<Pod>({ path: this.#podPath(), signal: this.#signal });
       return pod?.metadata?.uid === t.podUid ? pod : undefined;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
@@ -348,9 +372,14 @@ class Follower {
   }
 
   /** One request: reads its body to the end (or a stall, the age limit, an error), delivering new lines. */
-  async #read(inst: Instance, mode: { follow: boolean; previous?: boolean; hold?: HashedEntry[] }): Promise<{ reason: EndReason; delivered: number }> {
+  async #read(
+    inst: Instance,
+    mode: { follow: boolean; previous?: boolean; hold?: HashedEntry[]; podDeleting: boolean },
+  ): Promise<{ reason: EndReason; delivered: number }> {
     const { client, options, opens, credit, events } = this.#deps;
     const t = this.#target;
+    // Every caller read the pod's status just before: the decision to read is as old as this.
+    const decidedAt = Date.now();
     const point = inst.cursor.resume();
     const sinceSec = point.sinceSec ?? (options.sinceMs !== undefined ? Math.floor((Date.now() - options.sinceMs) / 1000) : undefined);
     const filter = new ResumeFilter(point);
@@ -392,6 +421,11 @@ class Follower {
       body = res.body;
       // The age limit may have passed while the open waited its turn.
       if (why !== undefined) return { reason: why, delivered };
+      if ((mode.podDeleting || Date.now() - decidedAt > STATUS_FRESH_MS) && (await this.#nameTakenByAnotherPod())) {
+        events?.gap?.(t, 'pod_replaced');
+        this.#log.warn('Pod was replaced by a new pod of the same name before its log was read: the answer is the new pod\'s log and is not read as this one\'s; lines of the old pod not read before are gone: gap counted');
+        return { reason: 'replaced', delivered };
+      }
       if (mode.follow) {
         events?.opened?.(t);
         events?.state?.(t, 'following');
