@@ -46,11 +46,16 @@ export class SimServer {
     this.access = { url, token: config.users[0].user.token, ca: caData === undefined ? undefined : Buffer.from(caData, 'base64').toString('utf8') };
   }
 
-  /** `BENCH_HTTP2=0` serves HTTP/1.1 only (one connection per stream), to compare with h2. */
+  /**
+   * `BENCH_HTTP2=0` serves HTTP/1.1 only (one connection per stream), to compare with h2. `BENCH_SIM_NODE_FLAGS`
+   * (space-separated, e.g. `--cpu-prof --cpu-prof-dir=DIR`): node flags for the simulator, to see what it spends
+   * its CPU on while it feeds a reader.
+   */
   static async start(options: SimOptions, dir: string): Promise<SimServer> {
     const kubeconfig = join(dir, `sim-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.kubeconfig`);
     const served = process.env.BENCH_HTTP2 === '0' ? { ...options, disableHttp2: true } : options;
-    const child = spawn(process.execPath, [join(ROOT, 'bench/sim-server.ts'), JSON.stringify(served), kubeconfig], {
+    const flags = splitFlags(process.env.BENCH_SIM_NODE_FLAGS);
+    const child = spawn(process.execPath, [...flags, join(ROOT, 'bench/sim-server.ts'), JSON.stringify(served), kubeconfig], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const replies: ((line: string) => void)[] = [];
@@ -116,7 +121,11 @@ export interface TailerOptions {
  * after the launchers' own (src/node-flags.ts), which they override.
  */
 function tailerNodeFlags(): string[] {
-  return (process.env.BENCH_TAILER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  return splitFlags(process.env.BENCH_TAILER_NODE_FLAGS);
+}
+
+function splitFlags(value: string | undefined): string[] {
+  return (value ?? '').split(' ').filter((f) => f !== '');
 }
 
 /** The real tailer (`node src/cli.ts`) as a child process, with its /metrics. */

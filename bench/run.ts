@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { KubectlGroup } from './children.ts';
 import { fanoutKubectl, fanoutTailer, recovery, tailerBaselineRss, type FanoutResult, type RecoveryResult } from './fanout.ts';
 import { runMicro, type MicroResult } from './micro.ts';
-import { render, verdicts, type ThroughputRun } from './report.ts';
-import { measureCeiling, measureKubectl, measureTailer } from './throughput.ts';
+import { render, verdicts, type ThroughputRound, type ThroughputRun } from './report.ts';
+import { measureCeiling, measureKubectl, measureTailer, type RateResult } from './throughput.ts';
 
 const PARTS = ['throughput', 'fanout', 'recovery', 'micro'] as const;
 type Part = (typeof PARTS)[number];
@@ -50,18 +50,28 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     if (plan.parts.has('throughput')) {
+      if (!kubectl) say('kubectl not found: no kubectl baseline');
+      const rounds = q ? 2 : 3;
       for (const lineBytes of [100, 1024]) {
-        const cfg = {
-          pods: 4, lineBytes, warmSec: q ? 2 : 3, measureSec: q ? 4 : 10, dir,
-          tailerNodeArgs: plan.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=tailer-${lineBytes}B.cpuprofile`] : undefined,
-        };
-        say(`throughput ${lineBytes} B: ceiling`);
-        const ceiling = await measureCeiling(cfg);
-        say(`throughput ${lineBytes} B: tailer`);
-        const tailer = await measureTailer(cfg);
-        say(kubectl ? `throughput ${lineBytes} B: kubectl` : 'kubectl not found: no kubectl baseline');
-        const k = kubectl ? await measureKubectl(cfg) : undefined;
-        throughput.push({ lineBytes, pods: cfg.pods, ceiling, tailer, kubectl: k });
+        const done: ThroughputRound[] = [];
+        for (let round = 1; round <= rounds; round++) {
+          const cfg = {
+            pods: 4, lineBytes, warmSec: q ? 2 : 3, measureSec: q ? 3 : 5, dir,
+            tailerNodeArgs: plan.cpuProf
+              ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=tailer-${lineBytes}B-round${round}.cpuprofile`]
+              : undefined,
+          };
+          const measured: Partial<Record<'ceiling' | 'tailer' | 'kubectl', RateResult>> = {};
+          // The order turns round by round, so that the machine drifting during the run favours no reader.
+          const order = (round % 2 === 1 ? ['ceiling', 'tailer', 'kubectl'] as const : ['kubectl', 'tailer', 'ceiling'] as const)
+            .filter((reader) => reader !== 'kubectl' || kubectl);
+          for (const reader of order) {
+            say(`throughput ${lineBytes} B, round ${round} of ${rounds}: ${reader}`);
+            measured[reader] = await (reader === 'ceiling' ? measureCeiling : reader === 'tailer' ? measureTailer : measureKubectl)(cfg);
+          }
+          done.push({ ceiling: measured.ceiling!, tailer: measured.tailer!, kubectl: measured.kubectl });
+        }
+        throughput.push({ lineBytes, pods: 4, rounds: done });
       }
     }
     const fan = { dir, steadySec: q ? 5 : 10, openTimeoutSec: 120 };

@@ -8,7 +8,7 @@ import { runMicro, workingSet } from '../bench/micro.ts';
 import { parseProc } from '../bench/proc.ts';
 import { defaultSnappy } from '../src/sinks/loki/snappy.ts';
 import { countNewlines } from '../bench/reader.ts';
-import { render, verdicts, type Results } from '../bench/report.ts';
+import { median, render, verdicts, type Results } from '../bench/report.ts';
 
 test('every micro-benchmark runs once on a small input and reports a rate', async () => {
   const results = await runMicro({ lineBytes: 100, lines: 400, seconds: 0 });
@@ -43,7 +43,14 @@ test('targets are judged on what was measured', () => {
   const rate = (reader: 'ceiling' | 'tailer' | 'kubectl', linesPerSec: number) =>
     ({ reader, linesPerSec, mbPerSec: 1, cpuSecPerMillionLines: 1, peakRssBytes: 1, simCpu: 1 });
   const results: Results = {
-    throughput: [{ lineBytes: 100, pods: 4, ceiling: rate('ceiling', 100), tailer: rate('tailer', 85), kubectl: rate('kubectl', 90) }],
+    // Three rounds: tailer / kubectl 0.94, 1.10, 0.90 (median 0.94); tailer / ceiling 0.85, 0.55, 0.95 (median 0.85).
+    throughput: [{
+      lineBytes: 100, pods: 4, rounds: [
+        { ceiling: rate('ceiling', 100), tailer: rate('tailer', 85), kubectl: rate('kubectl', 90) },
+        { ceiling: rate('ceiling', 200), tailer: rate('tailer', 110), kubectl: rate('kubectl', 100) },
+        { ceiling: rate('ceiling', 100), tailer: rate('tailer', 95), kubectl: rate('kubectl', 105.5) },
+      ],
+    }],
     fanout: [],
     recovery: {
       containers: 1000, maxConcurrentOpens: 16, peakOpensInFlight: 17, peakOpensPerSec: 300, recoverySec: 6,
@@ -57,5 +64,14 @@ test('targets are judged on what was measured', () => {
     ['recovery: stream opens in flight', false],
     ['recovery: seconds until 1000 targets deliver', true],
   ]);
-  assert.match(render(results), /\| throughput 100 B: tailer \/ kubectl +\| >= 1 +\| +0\.94 \| +FAIL \|/);
+  assert.deepEqual(verdicts(results).slice(0, 2).map((v) => v.value.toFixed(2)), ['0.85', '0.94']);
+  const text = render(results);
+  assert.match(text, /\| throughput 100 B: tailer \/ kubectl +\| >= 1 +\| +0\.94 \| +FAIL \|/);
+  assert.match(text, /\| tailer +\| +95 \|.*\| 0\.85 \(0\.55–0\.95\) \| 0\.94 \(0\.90–1\.10\) \|/, 'median lines/s and the spread of the ratios');
+});
+
+test('median: the middle value, or the mean of the middle two', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([7]), 7);
 });
