@@ -304,3 +304,58 @@ test('a log request answered after the pod was replaced under its name is not re
     await sim.close();
   }
 });
+
+/**
+ * A tailer restarted while a container was restarting: its positions end inside instance 0 (two of its five lines
+ * shipped), which has died since; instance 1 runs. `failPrevious` previous=true requests fail before any answer.
+ */
+async function restartedDuringRestart(failPrevious: number): Promise<{ entries: LogEntry[]; failed: number; gaps: string[] }> {
+  const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 50 } });
+  try {
+    sim.cluster.createPod(pod('crash'));
+    await sleep(50);
+    const written = Array.from({ length: 5 }, (_, i) => sim.cluster.write('ns', 'crash', 'app', `old ${i}`)!);
+    const first = sim.cluster.findPod('ns', 'crash')!;
+    const containerId = first.containers.get('app')!.current!.containerId;
+    sim.cluster.terminate('ns', 'crash', 'app', 1, 'Error');
+    await sleep(200);
+    for (let i = 0; i < 3; i++) sim.cluster.write('ns', 'crash', 'app', `new ${i}`);
+    const cursor = new Cursor(0);
+    for (const e of written.slice(0, 2)) {
+      const ts = parseLedgerTs(e.ts);
+      cursor.record(ts, lineHash(ts, e.line));
+    }
+    let failed = 0;
+    const r = await run(sim, {}, undefined, {
+      startOf: (t) => (t.podUid === first.uid ? { containerId, cursor } : undefined),
+      client: (client) => {
+        const open = client.open.bind(client);
+        client.open = async (req, verb) => {
+          if (req.query?.previous === true && failed < failPrevious) {
+            failed++;
+            throw new Error('read ECONNRESET (injected)');
+          }
+          return open(req, verb);
+        };
+      },
+    });
+    await sleep(failPrevious > 1 ? 5000 : 2000);
+    return { entries: await r.stop(), failed, gaps: r.gaps };
+  } finally {
+    await sim.close();
+  }
+}
+
+test('a failed read of the previous instance is tried again before the new instance is followed: nothing lost', async () => {
+  const { entries, failed, gaps } = await restartedDuringRestart(1);
+  assert.equal(failed, 1, 'the first previous=true read failed');
+  assert.deepEqual(entries.map((e) => `${e.restart}:${e.line}`), ['0:old 2', '0:old 3', '0:old 4', '1:new 0', '1:new 1', '1:new 2']);
+  assert.deepEqual(gaps, []);
+});
+
+test('a previous instance that can never be read is given up after 5 tries as a counted gap; the new one is followed', async () => {
+  const { entries, failed, gaps } = await restartedDuringRestart(Number.POSITIVE_INFINITY);
+  assert.equal(failed, 5);
+  assert.deepEqual(entries.map((e) => `${e.restart}:${e.line}`), ['1:new 0', '1:new 1', '1:new 2']);
+  assert.deepEqual(gaps, ['crash/app:restart']);
+});

@@ -28,6 +28,9 @@ export type EndReason = 'eof' | 'error' | 'stall' | 'max_age' | 'paused' | 'repl
  */
 const STATUS_FRESH_MS = 1000;
 
+/** Reads of a dead instance's rest (with back-off between them) before its remaining lines are given up as a gap. */
+const MAX_PREVIOUS_TRIES = 5;
+
 export interface FollowOptions {
   /** Reopen when a running container's stream sends nothing for this long. */
   readonly stallTimeoutMs: number;
@@ -132,6 +135,8 @@ class Follower {
   /** Instances read to their end: never read again. */
   readonly #finished = new Set<string>();
   #failures = 0;
+  /** Failed reads in a row of the dead instance being caught up with. */
+  #previousTries = 0;
   #wake: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
 
@@ -166,7 +171,14 @@ class Follower {
         await this.#waitForChange(this.#deps.options.recheckMs ?? 30_000);
         continue;
       }
-      await this.#catchUpDeadInstances(st);
+      if (!(await this.#catchUpDeadInstances(st))) {
+        // The dead instance's rest could not be read (the request failed or was cut): try again before following
+        // the new instance, which would take the dead one's place and leave its lines behind.
+        if (this.#signal.aborted) break;
+        events?.state?.(this.#target, 'backoff');
+        await sleep(backoffDelay(++this.#failures, 500, this.#deps.options.maxBackoffMs), this.#signal);
+        continue;
+      }
       if (this.#signal.aborted) break;
 
       const id = st.state === 'running' || st.state === 'terminated' ? st.containerID : undefined;
@@ -205,15 +217,16 @@ class Follower {
   /**
    * A restart we did not see happen: read the dead instance's remainder with `previous=true` from the cursor
    * before following the new one. `previous` serves only the last dead instance; older ones are a counted gap.
+   * False when the dead instance still has to be read (its read failed or was cut short).
    */
-  async #catchUpDeadInstances(st: ContainerStatusInfo): Promise<void> {
+  async #catchUpDeadInstances(st: ContainerStatusInfo): Promise<boolean> {
     const cur = this.#current;
     const lastId = st.lastTerminatedID;
     const currentId = st.state === 'running' || st.state === 'terminated' ? st.containerID : undefined;
     if (cur !== undefined && cur.id !== currentId && !this.#finished.has(cur.id)) {
       if (cur.id === lastId) {
         this.#log.info('Container restarted; reading the rest of the previous instance', { restart: cur.restart });
-        if (!(await this.#readPrevious(cur, st.podDeleting))) return;
+        if (!(await this.#readPrevious(cur, st.podDeleting)) && !this.#giveUpOnPrevious(cur)) return false;
       } else {
         this.#deps.events?.gap?.(this.#target, 'restart');
         this.#log.warn('Container restarted more than once while we were away: lines of the lost instances cannot be fetched', { restart: cur.restart });
@@ -227,8 +240,27 @@ class Follower {
     if (lastId !== undefined && !this.#finished.has(lastId) && this.#current === undefined && lastId !== currentId) {
       // Crash loop faster than we attached: the whole previous instance is still to be read.
       const prev = { id: lastId, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
-      await this.#readPrevious(prev, st.podDeleting);
+      if (!(await this.#readPrevious(prev, st.podDeleting)) && !this.#giveUpOnPrevious(prev)) {
+        // Tried again as the instance being read, from where this read stopped.
+        this.#current = prev;
+        return false;
+      }
     }
+    this.#previousTries = 0;
+    return true;
+  }
+
+  /**
+   * After a failed read of a dead instance: whether to stop trying (a counted gap) rather than read it again. A
+   * kubelet that keeps refusing it would otherwise keep the follower from the instance that runs now.
+   */
+  #giveUpOnPrevious(inst: Instance): boolean {
+    if (++this.#previousTries < MAX_PREVIOUS_TRIES) return false;
+    this.#previousTries = 0;
+    this.#deps.events?.gap?.(this.#target, 'restart');
+    this.#log.warn(`The rest of the previous instance could not be read in ${MAX_PREVIOUS_TRIES} tries: its remaining lines are counted as a gap`, { restart: inst.restart });
+    this.#finished.add(inst.id);
+    return true;
   }
 
   /**
