@@ -193,3 +193,33 @@ test('HTTP/1.1 where the server has no h2 (one connection per stream), and over 
     await sim.close();
   }
 });
+
+test('a body given up on unread, or between reads, is closed without an error event nobody listens to', async () => {
+  // undici errors a body destroyed before its end was read (once the server finished it); unhandled, that 'error'
+  // would end the whole process.
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown): void => void uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  const sim = await startSim({ scenario: 'none' });
+  const kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig);
+  const client = new KubeClient(kc);
+  try {
+    sim.cluster.createPod({ namespace: 'a', name: 'p0', containers: [{ name: 'app' }] });
+    await sleep(50);
+    sim.cluster.write('a', 'p0', 'app', 'one');
+    const path = '/api/v1/namespaces/a/pods/p0/log';
+    const unread = await client.open({ path });
+    await sleep(100);
+    unread.body.destroy();
+    const read = await client.open({ path, query: { follow: true } });
+    assert.equal((await readChunk(read.body))?.toString(), 'one\n');
+    read.body.destroy();
+    await sleep(100);
+    assert.deepEqual(uncaught, []);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    await client.close();
+    await sim.close();
+  }
+});

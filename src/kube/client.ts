@@ -205,6 +205,9 @@ export class KubeClient {
 
   private async viaUndici(dispatcher: Dispatcher, url: string, headers: Record<string, string>, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<RawResponse> {
     const res = await request(url, { method: 'GET', headers, dispatcher, signal, headersTimeout: headersTimeoutMs, bodyTimeout: 0 });
+    // Failures are read from the body (readChunk looks at `errored`). undici errors a body that is destroyed before its
+    // end was read: a follower that gives a stream up unread must not have that 'error' end the process.
+    res.body.on('error', ignoreError);
     return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: res.body };
   }
 
@@ -236,6 +239,8 @@ export class KubeClient {
     return { h2: new H2Pool(this.server, { tls }), dispatcher: new Agent({ ...POOL, connect: tls }) };
   }
 }
+
+function ignoreError(): void {}
 
 function apiError(status: number, text: string, url: string, retryAfter: string | string[] | undefined, verb: string, reqPath: string): KubeApiError {
   let st: Partial<Status> = {};
