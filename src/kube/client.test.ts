@@ -92,7 +92,8 @@ async function follow(client: KubeClient, pod: string, opts: { paused?: boolean;
   return { ended, text: () => text, readAll: release };
 }
 
-async function withTlsSim(fn: (sim: Sim, client: KubeClient) => Promise<void>, opts: SimOptions = {}, pods = 3): Promise<void> {
+/** A simulated API server over TLS (h2 and HTTP/1.1; `{ tls: false }`: plain http) with `pods` pods, and a client. */
+async function withSim(fn: (sim: Sim, client: KubeClient) => Promise<void>, opts: SimOptions = {}, pods = 3): Promise<void> {
   const sim = await startSim({ scenario: 'none', tls: true, ...opts });
   const kc = new KubeConfig();
   kc.loadFromString(sim.kubeconfig);
@@ -108,7 +109,7 @@ async function withTlsSim(fn: (sim: Sim, client: KubeClient) => Promise<void>, o
 
 const linesOf = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 
-test('over TLS every stream and request shares one h2 connection', () => withTlsSim(async (sim, client) => {
+test('over TLS every stream and request shares one h2 connection', () => withSim(async (sim, client) => {
   const streams = await Promise.all([0, 1, 2].map((i) => follow(client, `p${i}`)));
   await client.getJSON({ path: '/api/v1/pods' });
   for (let i = 0; i < 3; i++) sim.cluster.write('a', `p${i}`, 'app', `hello ${i}`);
@@ -116,7 +117,7 @@ test('over TLS every stream and request shares one h2 connection', () => withTls
   assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [1, 1]);
 }));
 
-test('past the server\'s streams per connection the client opens another connection', () => withTlsSim(async (sim, client) => {
+test('past the server\'s streams per connection the client opens another connection', () => withSim(async (sim, client) => {
   const streams = await Promise.all([0, 1, 2, 3, 4].map((i) => follow(client, `p${i}`)));
   assert.equal(sim.stats().openStreams, 5);
   assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [3, 3], '5 streams, 2 per connection');
@@ -124,7 +125,7 @@ test('past the server\'s streams per connection the client opens another connect
   await waitFor(() => streams.every((s, i) => s.text() === `hello ${i}\n`), 2000, 'a line on every stream');
 }, { http2MaxStreamsPerConnection: 2 }, 5));
 
-test('unread h2 streams hold their server back without stalling the other streams of the connection; nothing is lost', () => withTlsSim(async (sim, client) => {
+test('unread h2 streams hold their server back without stalling the other streams of the connection; nothing is lost', () => withSim(async (sim, client) => {
   const line = 'x'.repeat(1000);
   // Three unread streams with a backlog of ~5 MB each, far past their 1 MiB flow-control windows.
   const held = await Promise.all([0, 1, 2].map((i) => follow(client, `p${i}`, { paused: true })));
@@ -143,7 +144,7 @@ test('unread h2 streams hold their server back without stalling the other stream
   for (const h of held) assert.deepEqual(linesOf(h.text()).map((l) => Number(l.split(' ')[0])), Array.from({ length: 5000 }, (_, i) => i));
 }, {}, 4));
 
-test('aborting one h2 stream leaves the connection and the other streams; a reset stream is an error for that stream only', () => withTlsSim(async (sim, client) => {
+test('aborting one h2 stream leaves the connection and the other streams; a reset stream is an error for that stream only', () => withSim(async (sim, client) => {
   const ac = new AbortController();
   const aborted = await follow(client, 'p0', { signal: ac.signal });
   sim.cluster.faults.set({ 'reset-after': '100ms' }, { pod: 'p1' });
@@ -160,7 +161,7 @@ test('aborting one h2 stream leaves the connection and the other streams; a rese
   assert.equal(await kept.ended, 'error', 'a dropped connection is an error, not an end of body');
 }));
 
-test('an h2 stream the server finishes is an end of body, a stream cut with its connection is not', () => withTlsSim(async (sim, client) => {
+test('an h2 stream the server finishes is an end of body, a stream cut with its connection is not', () => withSim(async (sim, client) => {
   sim.cluster.faults.set({ 'stream-max-age': '100ms' }, { pod: 'p0' });
   const finished = await follow(client, 'p0');
   const cut = await follow(client, 'p1');
@@ -172,26 +173,18 @@ test('an h2 stream the server finishes is an end of body, a stream cut with its 
 }, {}, 2));
 
 test('HTTP/1.1 where the server has no h2 (one connection per stream), and over plain http', async () => {
-  await withTlsSim(async (sim, client) => {
+  await withSim(async (sim, client) => {
     const streams = await Promise.all([0, 1, 2].map((i) => follow(client, `p${i}`)));
     for (let i = 0; i < 3; i++) sim.cluster.write('a', `p${i}`, 'app', `hello ${i}`);
     await waitFor(() => streams.every((s, i) => s.text() === `hello ${i}\n`), 2000, 'a line on every stream');
     assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [3, 0]);
   }, { disableHttp2: true });
-  const sim = await startSim({ scenario: 'none' });
-  const kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfig);
-  const client = new KubeClient(kc);
-  try {
-    sim.cluster.createPod({ namespace: 'a', name: 'p0', containers: [{ name: 'app' }] });
+  await withSim(async (sim, client) => {
     const s = await follow(client, 'p0');
     sim.cluster.write('a', 'p0', 'app', 'plain');
     await waitFor(() => s.text() === 'plain\n', 2000, 'the line');
     assert.deepEqual([sim.stats().connections, sim.stats().http2Connections], [1, 0]);
-  } finally {
-    await client.close();
-    await sim.close();
-  }
+  }, { tls: false }, 1);
 });
 
 test('a body given up on unread, or between reads, is closed without an error event nobody listens to', async () => {
@@ -200,12 +193,7 @@ test('a body given up on unread, or between reads, is closed without an error ev
   const uncaught: unknown[] = [];
   const onUncaught = (err: unknown): void => void uncaught.push(err);
   process.on('uncaughtException', onUncaught);
-  const sim = await startSim({ scenario: 'none' });
-  const kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfig);
-  const client = new KubeClient(kc);
-  try {
-    sim.cluster.createPod({ namespace: 'a', name: 'p0', containers: [{ name: 'app' }] });
+  await withSim(async (sim, client) => {
     await sleep(50);
     sim.cluster.write('a', 'p0', 'app', 'one');
     const path = '/api/v1/namespaces/a/pods/p0/log';
@@ -216,10 +204,6 @@ test('a body given up on unread, or between reads, is closed without an error ev
     assert.equal((await readChunk(read.body))?.toString(), 'one\n');
     read.body.destroy();
     await sleep(100);
-    assert.deepEqual(uncaught, []);
-  } finally {
-    process.off('uncaughtException', onUncaught);
-    await client.close();
-    await sim.close();
-  }
+  }, { tls: false }, 1).finally(() => process.off('uncaughtException', onUncaught));
+  assert.deepEqual(uncaught, []);
 });
