@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { Subject, lastValueFrom, toArray } from 'rxjs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startSim, type Sim } from '../src/sim/index.ts';
-import { KubeClient } from '../src/kube/client.ts';
+import { KubeClient, type KubeStream } from '../src/kube/client.ts';
 import { Limiter } from '../src/kube/limiter.ts';
 import { Credit } from '../src/pipeline/credit.ts';
 import { tail } from '../src/tailer.ts';
 import type { LogEntry, TargetInfo } from '../src/pipeline/entry.ts';
 import type { EndReason, FollowStart } from '../src/kube/follow.ts';
 import { Cursor, lineHash } from '../src/kube/cursor.ts';
+import { readText } from '../src/kube/chunks.ts';
+import { PassThrough } from 'node:stream';
 import { createLogger } from '../src/observe/log.ts';
 import { compareWithLedger } from '../scripts/compare.ts';
 
@@ -309,12 +311,15 @@ test('a log request answered after the pod was replaced under its name is not re
  * A tailer restarted while a container was restarting: its positions end inside instance 0 (two of its five lines
  * shipped), which has died since; instance 1 runs. `failPrevious` previous=true requests fail before any answer.
  */
-async function restartedDuringRestart(failPrevious: number): Promise<{ entries: LogEntry[]; failed: number; gaps: string[] }> {
+async function restartedDuringRestart(
+  failPrevious: number,
+  opts: { oldLines?: number; previousBody?: (res: KubeStream) => Promise<KubeStream> } = {},
+): Promise<{ entries: LogEntry[]; failed: number; gaps: string[] }> {
   const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 50 } });
   try {
     sim.cluster.createPod(pod('crash'));
     await sleep(50);
-    const written = Array.from({ length: 5 }, (_, i) => sim.cluster.write('ns', 'crash', 'app', `old ${i}`)!);
+    const written = Array.from({ length: opts.oldLines ?? 5 }, (_, i) => sim.cluster.write('ns', 'crash', 'app', `old ${i}`)!);
     const first = sim.cluster.findPod('ns', 'crash')!;
     const containerId = first.containers.get('app')!.current!.containerId;
     sim.cluster.terminate('ns', 'crash', 'app', 1, 'Error');
@@ -335,11 +340,12 @@ async function restartedDuringRestart(failPrevious: number): Promise<{ entries: 
             failed++;
             throw new Error('read ECONNRESET (injected)');
           }
-          return open(req, verb);
+          const res = await open(req, verb);
+          return req.query?.previous === true && opts.previousBody !== undefined ? opts.previousBody(res) : res;
         };
       },
     });
-    await sleep(failPrevious > 1 ? 5000 : 2000);
+    await sleep(failPrevious > 1 || opts.previousBody !== undefined ? 5000 : 2000);
     return { entries: await r.stop(), failed, gaps: r.gaps };
   } finally {
     await sim.close();
@@ -358,4 +364,25 @@ test('a previous instance that can never be read is given up after 5 tries as a 
   assert.equal(failed, 5);
   assert.deepEqual(entries.map((e) => `${e.restart}:${e.line}`), ['1:new 0', '1:new 1', '1:new 2']);
   assert.deepEqual(gaps, ['crash/app:restart']);
+});
+
+test('reads of a previous instance cut again and again are not given up while each one gets further', async () => {
+  // Each previous=true answer is cut right after the first line not shipped yet: 7 lines left take 7 reads, more
+  // than the 5 failed tries after which an instance that cannot be read at all is given up.
+  const shipped = new Set(['old 0', 'old 1']);
+  const cutAfterNewLine = async (res: KubeStream): Promise<KubeStream> => {
+    const lines = (await readText(res.body)).split('\n').filter((l) => l !== '');
+    const upTo = lines.findIndex((l) => !shipped.has(l.slice(l.indexOf(' ') + 1)));
+    const body = new PassThrough();
+    for (const l of lines.slice(0, upTo + 1)) body.write(`${l}\n`);
+    if (upTo === -1 || upTo === lines.length - 1) body.end();
+    else setImmediate(() => body.destroy(new Error('read ECONNRESET (injected)')));
+    if (upTo !== -1) shipped.add(lines[upTo].slice(lines[upTo].indexOf(' ') + 1));
+    return { status: res.status, body };
+  };
+  const { entries, gaps } = await restartedDuringRestart(0, { oldLines: 9, previousBody: cutAfterNewLine });
+  assert.deepEqual(entries.map((e) => `${e.restart}:${e.line}`), [
+    ...Array.from({ length: 7 }, (_, i) => `0:old ${i + 2}`), '1:new 0', '1:new 1', '1:new 2',
+  ]);
+  assert.deepEqual(gaps, []);
 });

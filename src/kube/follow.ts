@@ -28,7 +28,10 @@ export type EndReason = 'eof' | 'error' | 'stall' | 'max_age' | 'paused' | 'repl
  */
 const STATUS_FRESH_MS = 1000;
 
-/** Reads of a dead instance's rest (with back-off between them) before its remaining lines are given up as a gap. */
+/**
+ * Reads of a dead instance's rest in a row that get nowhere (with back-off between them) before its remaining lines
+ * are given up as a gap.
+ */
 const MAX_PREVIOUS_TRIES = 5;
 
 export interface FollowOptions {
@@ -135,7 +138,7 @@ class Follower {
   /** Instances read to their end: never read again. */
   readonly #finished = new Set<string>();
   #failures = 0;
-  /** Failed reads in a row of the dead instance being caught up with. */
+  /** Reads in a row of the dead instance being caught up with that failed without getting any further. */
   #previousTries = 0;
   #wake: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
@@ -255,10 +258,10 @@ class Follower {
    * kubelet that keeps refusing it would otherwise keep the follower from the instance that runs now.
    */
   #giveUpOnPrevious(inst: Instance): boolean {
-    if (++this.#previousTries < MAX_PREVIOUS_TRIES) return false;
+    if (this.#previousTries < MAX_PREVIOUS_TRIES) return false;
     this.#previousTries = 0;
     this.#deps.events?.gap?.(this.#target, 'restart');
-    this.#log.warn(`The rest of the previous instance could not be read in ${MAX_PREVIOUS_TRIES} tries: its remaining lines are counted as a gap`, { restart: inst.restart });
+    this.#log.warn(`The rest of the previous instance could not be read (${MAX_PREVIOUS_TRIES} tries in a row got nothing): its remaining lines are counted as a gap`, { restart: inst.restart });
     this.#finished.add(inst.id);
     return true;
   }
@@ -273,8 +276,10 @@ class Follower {
   async #readPrevious(inst: Instance, podDeleting: boolean): Promise<boolean> {
     const first = await this.#hold(inst, podDeleting);
     if (!first.complete) {
-      // Cut short: deliver what arrived (the instance may be gone by the next try) and resume from there.
+      // Cut short: deliver what arrived (the instance may be gone by the next try) and resume from there. A read that
+      // got further is not a failed try: only reads that get nowhere lead to giving the instance up.
       this.#commit(inst, first);
+      this.#previousTries = first.held.length > 0 ? 0 : this.#previousTries + 1;
       return false;
     }
     // If the status cannot be read now, deliver: waiting could let the kubelet drop the instance for good.
