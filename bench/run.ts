@@ -52,11 +52,12 @@ async function main(): Promise<void> {
     if (plan.parts.has('throughput')) {
       if (!kubectl) say('kubectl not found: no kubectl baseline');
       const rounds = q ? 2 : 3;
+      const pods = 4;
       for (const lineBytes of [100, 1024]) {
         const done: ThroughputRound[] = [];
         for (let round = 1; round <= rounds; round++) {
           const cfg = {
-            pods: 4, lineBytes, warmSec: q ? 2 : 3, measureSec: q ? 3 : 5, dir,
+            pods, lineBytes, warmSec: q ? 2 : 3, measureSec: q ? 3 : 5, dir,
             tailerNodeArgs: plan.cpuProf
               ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=tailer-${lineBytes}B-round${round}.cpuprofile`]
               : undefined,
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
           }
           done.push({ ceiling: measured.ceiling!, tailer: measured.tailer!, kubectl: measured.kubectl });
         }
-        throughput.push({ lineBytes, pods: 4, rounds: done });
+        throughput.push({ lineBytes, pods, rounds: done });
       }
     }
     const fan = { dir, steadySec: q ? 5 : 10, openTimeoutSec: 120 };

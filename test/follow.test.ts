@@ -116,6 +116,16 @@ function parseLedgerTs(ts: string): { sec: number; nsec: number } {
   return { sec, nsec: Number(ts.slice(20, 29)) };
 }
 
+/** A cursor of instance 0 that has delivered these lines (as positions saved before a restart hold it). */
+function shippedCursor(lines: readonly { ts: string; line: string }[]): Cursor {
+  const cursor = new Cursor(0);
+  for (const e of lines) {
+    const ts = parseLedgerTs(e.ts);
+    cursor.record(ts, lineHash(ts, e.line));
+  }
+  return cursor;
+}
+
 function pod(name: string, restartPolicy: 'Always' | 'OnFailure' | 'Never' = 'Always'): Parameters<Sim['cluster']['createPod']>[0] {
   return { namespace: 'ns', name, restartPolicy, containers: [{ name: 'app' }] };
 }
@@ -271,11 +281,7 @@ test('a log request answered after the pod was replaced under its name is not re
     const old = sim.cluster.findPod('ns', 'db')!;
     const containerId = old.containers.get('app')!.current!.containerId;
     // What the tailer had saved of the old pod before it was restarted: every line shipped.
-    const cursor = new Cursor(0);
-    for (const e of written) {
-      const ts = parseLedgerTs(e.ts);
-      cursor.record(ts, lineHash(ts, e.line));
-    }
+    const cursor = shippedCursor(written);
     const deleted = sim.cluster.deletePod('ns', 'db', { graceMs: 200 });
     let replacedFirst = false;
     const r = await run(sim, {}, undefined, {
@@ -325,11 +331,7 @@ async function restartedDuringRestart(
     sim.cluster.terminate('ns', 'crash', 'app', 1, 'Error');
     await sleep(200);
     for (let i = 0; i < 3; i++) sim.cluster.write('ns', 'crash', 'app', `new ${i}`);
-    const cursor = new Cursor(0);
-    for (const e of written.slice(0, 2)) {
-      const ts = parseLedgerTs(e.ts);
-      cursor.record(ts, lineHash(ts, e.line));
-    }
+    const cursor = shippedCursor(written.slice(0, 2));
     let failed = 0;
     const r = await run(sim, {}, undefined, {
       startOf: (t) => (t.podUid === first.uid ? { containerId, cursor } : undefined),

@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { Agent, request, type Dispatcher } from 'undici';
 import { readText } from './chunks.ts';
-import { H2Pool } from './h2.ts';
+import { H2Pool, ignore } from './h2.ts';
 import type { Status } from './types.ts';
 
 /** A non-2xx answer (with the Status the server sent) or a transport failure, with what to do about it. */
@@ -207,7 +207,7 @@ export class KubeClient {
     const res = await request(url, { method: 'GET', headers, dispatcher, signal, headersTimeout: headersTimeoutMs, bodyTimeout: 0 });
     // Failures are read from the body (readChunk looks at `errored`). undici errors a body that is destroyed before its
     // end was read: a follower that gives a stream up unread must not have that 'error' end the process.
-    res.body.on('error', ignoreError);
+    res.body.on('error', ignore);
     return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: res.body };
   }
 
@@ -239,8 +239,6 @@ export class KubeClient {
     return { h2: new H2Pool(this.server, { tls }), dispatcher: new Agent({ ...POOL, connect: tls }) };
   }
 }
-
-function ignoreError(): void {}
 
 function apiError(status: number, text: string, url: string, retryAfter: string | string[] | undefined, verb: string, reqPath: string): KubeApiError {
   let st: Partial<Status> = {};

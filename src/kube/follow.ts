@@ -259,7 +259,6 @@ class Follower {
    */
   #giveUpOnPrevious(inst: Instance): boolean {
     if (this.#previousTries < MAX_PREVIOUS_TRIES) return false;
-    this.#previousTries = 0;
     this.#deps.events?.gap?.(this.#target, 'restart');
     this.#log.warn(`The rest of the previous instance could not be read (${MAX_PREVIOUS_TRIES} tries in a row got nothing): its remaining lines are counted as a gap`, { restart: inst.restart });
     this.#finished.add(inst.id);

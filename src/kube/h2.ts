@@ -239,7 +239,8 @@ export class H2Pool {
   }
 }
 
-function ignore(): void {}
+/** The listener of an 'error' that is read from the stream's state instead (readChunk looks at `errored`). */
+export function ignore(): void {}
 
 function maxStreams(session: ClientHttp2Session): number {
   return session.remoteSettings?.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
