@@ -38,23 +38,47 @@ export function logLine(i: number, size: number): string {
   return line.slice(0, size);
 }
 
+/** Bytes of an h2 DATA frame as the API server sends it: a follower's lines lie in chunks of this size. */
+const CHUNK_BYTES = 16 * 1024;
+
 /**
- * `count` entries spread over 20 containers, interleaved as a merged pipeline delivers them, as followers make
- * them: with the UTF-8 bytes they were read in.
+ * `count` entries spread over 20 containers, as followers make them and a merged pipeline delivers them: with the
+ * UTF-8 bytes they were read in, each a range of a chunk of its container's `<timestamp> <line>\n` body, the
+ * containers taking turns chunk by chunk. So the sinks meet the memory layout and the runs they meet in the tailer.
  */
 export function workingSet(count: number, lineBytes: number): LogEntry[] {
   const targets = Array.from({ length: 20 }, (_, t) => makeTarget({ container: `c${t}`, podUid: `uid-${t}` }));
   const perTarget = Math.ceil(count / targets.length);
-  const lists = targets.map((t, k) => makeEntries(t, perTarget, { line: (i) => logLine(i * 20 + k, lineBytes) }));
+  const chunked = targets.map((t, k) => readChunks(makeEntries(t, perTarget, { line: (i) => logLine(i * 20 + k, lineBytes) })));
   const out: LogEntry[] = [];
-  for (let i = 0; i < perTarget && out.length < count; i++) {
-    for (const list of lists) {
-      const e = list[i];
-      const bytes = Buffer.from(e.line);
-      if (out.length < count) out.push(new ReadEntry(e.target, e.restart, e.containerId, e.ts, lineHash(e.ts, e.line), bytes, 0, bytes.length));
+  for (let c = 0; out.length < count; c++) {
+    for (const chunks of chunked) {
+      for (const e of chunks[c] ?? []) if (out.length < count) out.push(e);
     }
   }
   return out;
+}
+
+/** The entries of one container as a follower emits them: the lines of each chunk of the body it read. */
+function readChunks(entries: readonly LogEntry[]): LogEntry[][] {
+  const chunks: LogEntry[][] = [];
+  let chunk = Buffer.alloc(0);
+  let pos = 0;
+  for (const e of entries) {
+    const head = `${formatTimestamp(e.ts)} `;
+    const size = Buffer.byteLength(head) + Buffer.byteLength(e.line) + 1;
+    if (pos + size > chunk.length) {
+      chunk = Buffer.alloc(Math.max(CHUNK_BYTES, size));
+      pos = 0;
+      chunks.push([]);
+    }
+    const start = pos + chunk.write(head, pos);
+    const end = start + chunk.write(e.line, start);
+    chunk[end] = 10;
+    pos = end + 1;
+    chunks[chunks.length - 1].push(new ReadEntry(e.target, e.restart, e.containerId, e.ts, lineHash(e.ts, e.line), chunk, start, end));
+  }
+  return chunks;
 }
 
 const cpuSeconds = (): number => {

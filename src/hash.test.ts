@@ -19,6 +19,13 @@ test('hashing an integer equals hashing its decimal text', () => {
   }
 });
 
+test('integers below 10^9 (hashed three digits at a time) hash like their text, leading zeros of each group included', () => {
+  const values = [1_000, 1_001, 1_000_000, 1_000_001, 1_010_101, 100_000_000, 100_000_001, 900_090_009, 999_999_999, -1_000_005];
+  for (let n = 0; n < 20_000; n++) values.push(n);
+  for (let i = 0; i < 20_000; i++) values.push(Math.floor(Math.random() * 1e9));
+  for (const n of values) assert.equal(fnv1a32Integer(n, 12_345), fnv1a32(String(n), 12_345), String(n));
+});
+
 test('bytes hash like the text they encode; the ASCII variant says when they are not ASCII', () => {
   const ascii = Buffer.from('xfoobarx');
   assert.equal(fnv1a32Bytes(ascii, 1, 7), fnv1a32('foobar'));

@@ -37,12 +37,37 @@ export function fnv1a32Ascii(bytes: Uint8Array, start: number, end: number, seed
   return any < 0x80 ? h >>> 0 : -1;
 }
 
-/** fnv1a32 of `String(n)` for an integer `n`, without building the string. */
+/** The three decimal digits of 0..999, as character codes: digits are looked up three at a time. */
+const DIGITS = Uint8Array.from({ length: 3000 }, (_, i) => 48 + (Math.floor(Math.floor(i / 3) / 10 ** (2 - (i % 3))) % 10));
+
+/** FNV-1a over the digits of `v` (0..999), all three or, for the leading group, without its leading zeros. */
+function digitGroup(h: number, v: number, leading: boolean): number {
+  const at = v * 3;
+  if (!leading || v >= 100) h = Math.imul(h ^ DIGITS[at], 0x01000193);
+  if (!leading || v >= 10) h = Math.imul(h ^ DIGITS[at + 1], 0x01000193);
+  return Math.imul(h ^ DIGITS[at + 2], 0x01000193);
+}
+
+/**
+ * fnv1a32 of `String(n)` for an integer `n`, without building the string. Every shipped line hashes its
+ * timestamp's nanoseconds with it: below 10^9, digits come three at a time from a table, two divisions in all
+ * where one per digit took twice as long.
+ */
 export function fnv1a32Integer(n: number, seed: number = FNV_OFFSET_32): number {
   let h = seed | 0;
   if (n < 0) {
     h = Math.imul(h ^ 45, 0x01000193); // '-'
     n = -n;
+  }
+  if (n < 1e9) {
+    const high = Math.floor(n / 1e6);
+    const rest = n - high * 1e6;
+    const mid = Math.floor(rest / 1e3);
+    const low = rest - mid * 1e3;
+    if (high > 0) h = digitGroup(digitGroup(digitGroup(h, high, true), mid, false), low, false);
+    else if (mid > 0) h = digitGroup(digitGroup(h, mid, true), low, false);
+    else h = digitGroup(h, low, true);
+    return h >>> 0;
   }
   let scale = 1;
   while (scale * 10 <= n) scale *= 10;

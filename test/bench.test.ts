@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { parseMetrics } from '../bench/children.ts';
 import { runMicro, workingSet } from '../bench/micro.ts';
 import { parseProc } from '../bench/proc.ts';
+import { hasBytes, type BytesEntry } from '../src/pipeline/entry.ts';
 import { defaultSnappy } from '../src/sinks/loki/snappy.ts';
 import { countNewlines } from '../bench/reader.ts';
 import { median, render, verdicts, type Results } from '../bench/report.ts';
@@ -20,7 +21,9 @@ test('every micro-benchmark runs once on a small input and reports a rate', asyn
   const set = workingSet(45, 1024);
   assert.equal(set.length, 45);
   assert.ok(set.every((e) => Buffer.byteLength(e.line) === 1024));
-  assert.notEqual(set[0].target, set[1].target, 'containers interleaved');
+  const chunk = set.filter((e) => hasBytes(e) && e.utf8 === (set[0] as BytesEntry).utf8);
+  assert.ok(chunk.length > 1 && chunk.every((e) => e.target === set[0].target), 'a run of lines of one chunk of one container');
+  assert.ok(new Set(set.map((e) => e.target)).size > 1, 'containers take turns');
 });
 
 test('/proc stat and status give CPU seconds, RSS and peak RSS', () => {

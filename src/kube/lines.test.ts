@@ -205,6 +205,12 @@ test('the fast path agrees with the general parser on random and odd dates', () 
   for (let i = 0; i < 2000; i++) {
     samples.push(formatTimestamp({ sec: Math.floor(rand() * 4e9), nsec: Math.floor(rand() * 1e9) }));
   }
+  // The bytes on either side of the digits ('/' and ':') in each digit's place: not a timestamp.
+  const valid = '2024-05-17T13:45:21.123456789Z';
+  for (let at = 0; at < valid.length; at++) {
+    if (!/\d/.test(valid[at])) continue;
+    for (const c of ['/', ':']) samples.push(valid.slice(0, at) + c + valid.slice(at + 1));
+  }
   for (const text of samples) {
     const p = parseLogLine(Buffer.from(`${text} x`));
     const expected = parseTimestamp(text);

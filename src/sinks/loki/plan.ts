@@ -64,14 +64,20 @@ export class MetadataCache {
 /** Accumulates entries of one request, grouped by stream in first-seen order. */
 class PlanBuilder {
   readonly #streams = new Map<string, PlannedStream>();
+  // Entries come in runs of one stream (the lines of one read): the stream of the last one is kept at hand.
+  #last: PlannedStream | undefined;
   entries = 0;
   bytes = 0;
 
   add(labels: string, pairs: readonly LabelPair[], entry: PlannedEntry): void {
-    let stream = this.#streams.get(labels);
-    if (stream === undefined) {
-      stream = { labels, pairs, entries: [] };
-      this.#streams.set(labels, stream);
+    let stream = this.#last;
+    if (stream === undefined || stream.labels !== labels) {
+      stream = this.#streams.get(labels);
+      if (stream === undefined) {
+        stream = { labels, pairs, entries: [] };
+        this.#streams.set(labels, stream);
+      }
+      this.#last = stream;
     }
     stream.entries.push(entry);
     this.entries++;
@@ -99,9 +105,19 @@ export function planRequests(
     }
     builder.add(selector, pairs, entry);
   };
+  // Labels and metadata are looked up when the target or its instance changes, not for every entry of a run.
+  let target: LogEntry['target'] | undefined;
+  let restart = -1;
+  let labels: StreamLabels | undefined;
+  let metadata: readonly LabelPair[] = [];
   for (const entry of batch) {
-    const { selector, pairs }: StreamLabels = labeler.labelsOf(entry.target);
-    const metadata = metadataCache.of(entry);
+    if (entry.target !== target || entry.restart !== restart || labels === undefined) {
+      target = entry.target;
+      restart = entry.restart;
+      labels = labeler.labelsOf(target);
+      metadata = metadataCache.of(entry);
+    }
+    const { selector, pairs } = labels;
     if (hasBytes(entry) && entry.utf8End - entry.utf8Start <= options.maxLineBytes) {
       // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
       add(selector, pairs, { ts: entry.ts, line: entry.utf8, at: entry.utf8Start, bytes: entry.utf8End - entry.utf8Start, metadata });
