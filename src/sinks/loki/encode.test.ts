@@ -73,6 +73,8 @@ test('the hand-rolled encoder matches reflection on varied input (unicode, empty
       [0, 0, '', []],
       [1, 999_999_999, 'ünïcödé ✓ 😀', [['pod_uid', 'abc'], ['restart', '0']]],
       [4_102_444_800, 1, long, [['k', '']]],
+      // Varints of 5, 6, 7 and 8 bytes at their edges.
+      ...[2 ** 35 - 1, 2 ** 35, 2 ** 42 - 1, 2 ** 42, 2 ** 49].map((sec) => [sec, 0, 'far', []] as [number, number, string, LabelPair[]]),
     ]),
     stream('', [], [[1_700_000_000, 5, 'no labels', []]]),
     stream('{c="3"}', [], Array.from({ length: 200 }, (_, i) => [1_700_000_000 + i, i * 7919, `l${i}`.repeat(i % 17), [['pod_uid', 'u']]] as [number, number, string, LabelPair[]])),

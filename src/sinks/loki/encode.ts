@@ -34,8 +34,10 @@ function varintSize(value: number): number {
   if (value < 0x4000) return 2;
   if (value < 0x200000) return 3;
   if (value < 0x10000000) return 4;
-  let size = 5;
-  for (let rest = Math.floor(value / 0x800000000); rest > 0; rest = Math.floor(rest / 128)) size++;
+  // Seconds since 1970 take five bytes until 3058: no division for them.
+  if (value < 0x800000000) return 5;
+  let size = 6;
+  for (let rest = Math.floor(value / 0x40000000000); rest > 0; rest = Math.floor(rest / 128)) size++;
   return size;
 }
 
