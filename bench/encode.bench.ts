@@ -3,7 +3,7 @@
 // Run: node bench/encode.bench.ts [--seconds 2]
 import { compressedPushRequest, encodePushJson, encodePushRequest } from '../src/sinks/loki/encode.ts';
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
-import { MetadataCache, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
+import { MetadataCache, plannedText, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
 import { pushRequestType } from '../src/sinks/loki/schema.ts';
 import { loadNativeSnappy, snappyjs } from '../src/sinks/loki/snappy.ts';
 import type { LogEntry } from '../src/pipeline/entry.ts';
@@ -20,7 +20,7 @@ function reflectionEncode(streams: readonly PlannedStream[]): Uint8Array {
         labels: stream.labels,
         entries: stream.entries.map((entry) => ({
           timestamp: { seconds: entry.ts.sec, nanos: entry.ts.nsec },
-          line: typeof entry.line === 'string' ? entry.line : entry.line.toString('utf8'),
+          line: plannedText(entry),
           structuredMetadata: entry.metadata.map(([name, value]) => ({ name, value })),
         })),
       })),
