@@ -38,7 +38,7 @@ export function fnv1a32Ascii(bytes: Uint8Array, start: number, end: number, seed
 }
 
 /** The three decimal digits of 0..999, as character codes: digits are looked up three at a time. */
-const DIGITS = Uint8Array.from({ length: 3000 }, (_, i) => 48 + (Math.floor(Math.floor(i / 3) / 10 ** (2 - (i % 3))) % 10));
+const DIGITS = Uint8Array.from({ length: 3000 }, (_, i) => String(Math.floor(i / 3)).padStart(3, '0').charCodeAt(i % 3));
 
 /** FNV-1a over the digits of `v` (0..999), all three or, for the leading group, without its leading zeros. */
 function digitGroup(h: number, v: number, leading: boolean): number {
@@ -50,8 +50,8 @@ function digitGroup(h: number, v: number, leading: boolean): number {
 
 /**
  * fnv1a32 of `String(n)` for an integer `n`, without building the string. Every shipped line hashes its
- * timestamp's nanoseconds with it: below 10^9, digits come three at a time from a table, two divisions in all
- * where one per digit took twice as long.
+ * timestamp's nanoseconds with it, so below 10^9 the digits come three at a time from a table: two divisions in
+ * all (a division per digit took twice as long).
  */
 export function fnv1a32Integer(n: number, seed: number = FNV_OFFSET_32): number {
   let h = seed | 0;
