@@ -178,8 +178,7 @@ class Follower {
         // The dead instance's rest could not be read (the request failed or was cut): try again before following
         // the new instance, which would take the dead one's place and leave its lines behind.
         if (this.#signal.aborted) break;
-        events?.state?.(this.#target, 'backoff');
-        await sleep(backoffDelay(++this.#failures, 500, this.#deps.options.maxBackoffMs), this.#signal);
+        await this.#backOff(500);
         continue;
       }
       if (this.#signal.aborted) break;
@@ -210,8 +209,7 @@ class Follower {
       }
       if (reason === 'error' || (reason === 'eof' && delivered === 0 && !terminatedAtOpen)) {
         // An end with nothing read may mean the status lags behind the kubelet: do not spin.
-        events?.state?.(this.#target, 'backoff');
-        await sleep(backoffDelay(++this.#failures, reason === 'error' ? 500 : 100, this.#deps.options.maxBackoffMs), this.#signal);
+        await this.#backOff(reason === 'error' ? 500 : 100);
       }
     }
     events?.state?.(this.#target, 'finished');
@@ -341,8 +339,16 @@ class Follower {
     return pod === undefined ? null : containerStatus(pod, this.#target.container);
   }
 
-  #podPath(): string {
-    return `/api/v1/namespaces/${encodeURIComponent(this.#target.namespace)}/pods/${encodeURIComponent(this.#target.pod)}`;
+  /** Another failure in a row: waits the next back-off (from `baseMs`, doubling, up to maxBackoffMs). */
+  async #backOff(baseMs: number): Promise<void> {
+    this.#deps.events?.state?.(this.#target, 'backoff');
+    await sleep(backoffDelay(++this.#failures, baseMs, this.#deps.options.maxBackoffMs), this.#signal);
+  }
+
+  /** The pod of this name as the API server has it now, whatever its UID. */
+  #getPod(): Promise<Pod> {
+    const t = this.#target;
+    return this.#deps.client.getJSON<Pod>({ path: `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}`, signal: this.#signal });
   }
 
   /**
@@ -351,7 +357,7 @@ class Follower {
    */
   async #nameTakenByAnotherPod(): Promise<boolean> {
     try {
-      const uid = (await this.#deps.client.getJSON<Pod>({ path: this.#podPath(), signal: this.#signal }))?.metadata?.uid;
+      const uid = (await this.#getPod())?.metadata?.uid;
       return uid !== undefined && uid !== this.#target.podUid;
     } catch {
       return false;
@@ -359,16 +365,14 @@ class Follower {
   }
 
   async #fetchPod(): Promise<Pod | undefined | 'retry'> {
-    const t = this.#target;
     try {
-      const pod = await this.#deps.client.getJSON<Pod>({ path: this.#podPath(), signal: this.#signal });
-      return pod?.metadata?.uid === t.podUid ? pod : undefined;
+      const pod = await this.#getPod();
+      return pod?.metadata?.uid === this.#target.podUid ? pod : undefined;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
       if (this.#signal.aborted) return 'retry';
       this.#log.warn('Cannot read pod status, retrying', { error: oneLine(err) });
-      this.#deps.events?.state?.(t, 'backoff');
-      await sleep(backoffDelay(++this.#failures, 500, this.#deps.options.maxBackoffMs), this.#signal);
+      await this.#backOff(500);
       return 'retry';
     }
   }
