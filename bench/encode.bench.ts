@@ -6,8 +6,8 @@ import { StreamLabeler } from '../src/sinks/loki/labels.ts';
 import { MetadataCache, plannedText, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
 import { pushRequestType } from '../src/sinks/loki/schema.ts';
 import { loadNativeSnappy, snappyjs } from '../src/sinks/loki/snappy.ts';
-import type { LogEntry } from '../src/pipeline/entry.ts';
-import { workingSet } from './micro.ts';
+import type { LineBlock } from '../src/pipeline/block.ts';
+import { sinkBatches } from './micro.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg === -1 ? 2 : Number(process.argv[secondsArg + 1]);
@@ -19,7 +19,7 @@ function reflectionEncode(streams: readonly PlannedStream[]): Uint8Array {
       streams: streams.map((stream) => ({
         labels: stream.labels,
         entries: stream.entries.map((entry) => ({
-          timestamp: { seconds: entry.ts.sec, nanos: entry.ts.nsec },
+          timestamp: { seconds: entry.sec, nanos: entry.nsec },
           line: plannedText(entry),
           structuredMetadata: entry.metadata.map(([name, value]) => ({ name, value })),
         })),
@@ -33,14 +33,15 @@ const metadataCache = new MetadataCache();
 const PLAN_OPTIONS = { batchBytes: 1024 * 1024, maxLineBytes: 256_000, lineTooLong: 'truncate' } as const;
 
 /** 1 MiB requests (the default batch) over 20 containers, each with the pipeline batch it was planned from. */
-function requestsOf(lineBytes: number): { plans: PushPlan[]; batches: Map<PushPlan, LogEntry[]> } {
-  const entries = workingSet(Math.ceil((8 * 1024 * 1024) / lineBytes), lineBytes);
-  const plans = planRequests(entries, labeler, metadataCache, PLAN_OPTIONS);
-  const batches = new Map<PushPlan, LogEntry[]>();
-  let offset = 0;
-  for (const plan of plans) {
-    batches.set(plan, entries.slice(offset, offset + plan.entries));
-    offset += plan.entries;
+function requestsOf(lineBytes: number): { plans: PushPlan[]; batches: Map<PushPlan, LineBlock[]> } {
+  const plans: PushPlan[] = [];
+  const batches = new Map<PushPlan, LineBlock[]>();
+  for (const batch of sinkBatches({ lines: Math.ceil((8 * 1024 * 1024) / lineBytes), lineBytes })) {
+    // A pipeline batch of 1 MiB holds less than 1 MiB of text: one request.
+    const [plan, more] = planRequests(batch, labeler, metadataCache, PLAN_OPTIONS);
+    if (more !== undefined) throw new Error('a 1 MiB batch became more than one request');
+    plans.push(plan);
+    batches.set(plan, batch);
   }
   return { plans, batches };
 }

@@ -3,10 +3,11 @@
 // encode + compress together. Each returns lines and MB of log text per CPU second of this process: the machines
 // we run on are shared, and time spent descheduled says nothing about the code.
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { Cursor, ReadEntry, arrivedLineHash, lineHash } from '../src/kube/cursor.ts';
+import { Cursor, arrivedLineHash, lineHash } from '../src/kube/cursor.ts';
 import { LineSplitter, readLogHead, type MutableLogHead } from '../src/kube/lines.ts';
 import { batchBy } from '../src/pipeline/batch.ts';
-import { entrySize, type LogEntry } from '../src/pipeline/entry.ts';
+import { batchEntries, batchLines, BlockBuilder, type Batch, type LineBlock } from '../src/pipeline/block.ts';
+import type { LogEntry } from '../src/pipeline/entry.ts';
 import { compressedPushRequest, encodePushRequest } from '../src/sinks/loki/encode.ts';
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
 import { MetadataCache, planRequests, type PushPlan } from '../src/sinks/loki/plan.ts';
@@ -42,43 +43,51 @@ export function logLine(i: number, size: number): string {
 const CHUNK_BYTES = 16 * 1024;
 
 /**
- * `count` entries spread over 20 containers, as followers make them and a merged pipeline delivers them: with the
- * UTF-8 bytes they were read in, each a range of a chunk of its container's `<timestamp> <line>\n` body, the
+ * About `count` lines spread over 20 containers, as followers make them and a merged pipeline delivers them: a block
+ * per chunk of a container's `<timestamp> <line>\n` body, each line the range of the chunk it was read in, the
  * containers taking turns chunk by chunk. So the sinks meet the memory layout and the runs they meet in the tailer.
  */
-export function workingSet(count: number, lineBytes: number): LogEntry[] {
+export function workingSet(count: number, lineBytes: number): LineBlock[] {
   const targets = Array.from({ length: 20 }, (_, t) => makeTarget({ container: `c${t}`, podUid: `uid-${t}` }));
   const perTarget = Math.ceil(count / targets.length);
   const chunked = targets.map((t, k) => readChunks(makeEntries(t, perTarget, { line: (i) => logLine(i * 20 + k, lineBytes) })));
-  const out: LogEntry[] = [];
-  for (let c = 0; out.length < count; c++) {
+  const out: LineBlock[] = [];
+  let lines = 0;
+  for (let c = 0; lines < count; c++) {
     for (const chunks of chunked) {
-      for (const e of chunks[c] ?? []) if (out.length < count) out.push(e);
+      const block = chunks[c];
+      if (block === undefined || lines >= count) continue;
+      out.push(block);
+      lines += block.length;
     }
   }
   return out;
 }
 
-/** The entries of one container as a follower emits them: the lines of each chunk of the body it read. */
-function readChunks(entries: readonly LogEntry[]): LogEntry[][] {
-  const chunks: LogEntry[][] = [];
+/** The lines of one container as a follower emits them: a block per chunk of the body it read. */
+function readChunks(entries: readonly LogEntry[]): LineBlock[] {
+  const blocks: LineBlock[] = [];
+  const builder = new BlockBuilder(entries[0].target, entries[0].restart, entries[0].containerId);
   let chunk = Buffer.alloc(0);
   let pos = 0;
   for (const e of entries) {
     const head = `${formatTimestamp(e.ts)} `;
     const size = Buffer.byteLength(head) + Buffer.byteLength(e.line) + 1;
     if (pos + size > chunk.length) {
+      const block = builder.take();
+      if (block !== undefined) blocks.push(block);
       chunk = Buffer.alloc(Math.max(CHUNK_BYTES, size));
       pos = 0;
-      chunks.push([]);
     }
     const start = pos + chunk.write(head, pos);
     const end = start + chunk.write(e.line, start);
     chunk[end] = 10;
     pos = end + 1;
-    chunks[chunks.length - 1].push(new ReadEntry(e.target, e.restart, e.containerId, e.ts, lineHash(e.ts, e.line), chunk, start, end));
+    builder.addBytes(chunk, start, end, e.ts, lineHash(e.ts, e.line));
   }
-  return chunks;
+  const last = builder.take();
+  if (last !== undefined) blocks.push(last);
+  return blocks;
 }
 
 const cpuSeconds = (): number => {
@@ -99,7 +108,11 @@ function measure(name: string, opts: MicroOptions, lines: number, textBytes: num
   return { name, lineBytes: opts.lineBytes, linesPerSec: (lines * passes) / seconds, mbPerSec: (textBytes * passes) / seconds / 1e6 };
 }
 
-const textBytesOf = (entries: readonly LogEntry[]): number => entries.reduce((n, e) => n + Buffer.byteLength(e.line), 0);
+function textBytesOf(batch: Batch): number {
+  let n = 0;
+  for (const b of batch) for (let i = 0; i < b.length; i++) n += b.utf8Bytes(i);
+  return n;
+}
 
 /** One container's follow body (`<RFC3339Nano> <line>\n` lines) in 64 KiB chunks, as the kubelet sends it. */
 function followBody(entries: readonly LogEntry[]): Buffer[] {
@@ -110,59 +123,67 @@ function followBody(entries: readonly LogEntry[]): Buffer[] {
 }
 
 export function benchParse(opts: MicroOptions): MicroResult {
-  const entries = workingSet(opts.lines, opts.lineBytes);
-  const chunks = followBody(entries);
-  return measure('split + parse + cursor', opts, entries.length, textBytesOf(entries), () => {
+  const blocks = workingSet(opts.lines, opts.lineBytes);
+  const chunks = followBody(batchEntries(blocks));
+  const target = blocks[0].target;
+  return measure('split + parse + cursor + block', opts, batchLines(blocks), textBytesOf(blocks), () => {
     const splitter = new LineSplitter();
     const cursor = new Cursor(0);
+    const builder = new BlockBuilder(target, 0, undefined);
     const head: MutableLogHead = { ts: undefined, textStart: 0 };
     for (const chunk of chunks) {
       splitter.push(chunk);
       while (splitter.next()) {
-        readLogHead(splitter.line, splitter.start, splitter.end, head);
-        cursor.record(head.ts, arrivedLineHash(splitter.line, head.textStart, splitter.end, head.ts, splitter));
+        const { line, start, end } = splitter;
+        readLogHead(line, start, end, head);
+        const ts = head.ts!;
+        const hash = arrivedLineHash(line, head.textStart, end, ts, splitter);
+        cursor.record(ts, hash);
+        builder.addBytes(line, head.textStart, end, ts, hash);
       }
+      builder.take();
     }
   });
 }
 
 export async function benchBatch(opts: MicroOptions): Promise<MicroResult> {
-  const entries = workingSet(opts.lines, opts.lineBytes);
-  const batch = batchBy<LogEntry>({ maxBytes: 1024 * 1024, maxWaitMs: 1000, size: entrySize });
+  const blocks = workingSet(opts.lines, opts.lineBytes);
+  const batch = batchBy<LineBlock>({ maxBytes: 1024 * 1024, maxWaitMs: 1000, size: (b) => b.size });
   // rxjs runs synchronously here, so measure's synchronous loop works on a promise-free pass.
   let batches = 0;
-  const result = measure('batch (1 MiB)', opts, entries.length, textBytesOf(entries), () => {
-    from(entries).pipe(batch).subscribe(() => {
+  const result = measure('batch (1 MiB)', opts, batchLines(blocks), textBytesOf(blocks), () => {
+    from(blocks).pipe(batch).subscribe(() => {
       batches++;
     });
   });
-  const check = await lastValueFrom(from(entries).pipe(batch, toArray()));
-  if (check.flat().length !== entries.length || batches === 0) throw new Error('batchBy lost entries');
+  const check = await lastValueFrom(from(blocks).pipe(batch, toArray()));
+  if (batchLines(check.flat()) !== batchLines(blocks) || batches === 0) throw new Error('batchBy lost lines');
   return result;
 }
 
 const PLAN_OPTIONS = { batchBytes: 1024 * 1024, maxLineBytes: 256_000, lineTooLong: 'truncate' } as const;
 
 /** 1 MiB batches as the pipeline hands them to the Loki sink. */
-function sinkBatches(opts: MicroOptions): LogEntry[][] {
-  const entries = workingSet(opts.lines, opts.lineBytes);
-  const batches: LogEntry[][] = [];
-  let batch: LogEntry[] = [];
+export function sinkBatches(opts: Pick<MicroOptions, 'lines' | 'lineBytes'>): LineBlock[][] {
+  const blocks = workingSet(opts.lines, opts.lineBytes);
+  const batches: LineBlock[][] = [];
+  let batch: LineBlock[] = [];
   let bytes = 0;
-  for (const e of entries) {
-    batch.push(e);
-    bytes += entrySize(e);
-    if (bytes >= PLAN_OPTIONS.batchBytes) {
+  for (const b of blocks) {
+    // As batchBy cuts them: a batch never passes the limit unless one block alone does.
+    if (batch.length > 0 && bytes + b.size > PLAN_OPTIONS.batchBytes) {
       batches.push(batch);
       batch = [];
       bytes = 0;
     }
+    batch.push(b);
+    bytes += b.size;
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
 }
 
-function plans(batches: readonly LogEntry[][]): PushPlan[] {
+function plans(batches: readonly Batch[]): PushPlan[] {
   const labeler = new StreamLabeler({}, () => undefined);
   const cache = new MetadataCache();
   return batches.flatMap((b) => planRequests(b, labeler, cache, PLAN_OPTIONS));
@@ -173,7 +194,7 @@ export function benchPlan(opts: MicroOptions): MicroResult {
   const labeler = new StreamLabeler({}, () => undefined);
   const cache = new MetadataCache();
   const all = batches.flat();
-  return measure('Loki request planning', opts, all.length, textBytesOf(all), () => {
+  return measure('Loki request planning', opts, batchLines(all), textBytesOf(all), () => {
     for (const b of batches) planRequests(b, labeler, cache, PLAN_OPTIONS);
   });
 }
@@ -182,7 +203,7 @@ export function benchPlan(opts: MicroOptions): MicroResult {
 function planned(opts: MicroOptions): { requests: PushPlan[]; lines: number; textBytes: number } {
   const batches = sinkBatches(opts);
   const all = batches.flat();
-  return { requests: plans(batches), lines: all.length, textBytes: textBytesOf(all) };
+  return { requests: plans(batches), lines: batchLines(all), textBytes: textBytesOf(all) };
 }
 
 export function benchEncode(opts: MicroOptions): MicroResult {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Positions, PositionsError, POSITIONS_KIND } from './positions.ts';
 import { Cursor, lineHash } from './kube/cursor.ts';
+import { blocksOf } from './pipeline/block.ts';
 import type { LogEntry, TargetInfo } from './pipeline/entry.ts';
 
 const HOUR = 3_600_000;
@@ -44,7 +45,7 @@ test('round trip: what is saved loads back with the same containers and cursors'
   assert.equal(p.size, 0);
   const a = target('uid-a');
   const b = target('uid-b', 'sidecar');
-  p.acknowledge([...lines(a, 'containerd://a1', 0, 1000, 7), ...lines(b, 'containerd://b3', 3, 2000, 4)]);
+  p.acknowledge(blocksOf([...lines(a, 'containerd://a1', 0, 1000, 7), ...lines(b, 'containerd://b3', 3, 2000, 4)]));
   await p.save();
 
   const doc = JSON.parse(await readFile(file, 'utf8'));
@@ -79,8 +80,8 @@ test('resume after save and load is the resume of the cursor that saw every ackn
   for (const e of batch) reference.record(e.ts, lineHash(e.ts, e.line));
 
   const p = await Positions.load(file, { retentionMs: HOUR });
-  p.acknowledge(batch.slice(0, 9));
-  p.acknowledge(batch.slice(9));
+  p.acknowledge(blocksOf(batch.slice(0, 9)));
+  p.acknowledge(blocksOf(batch.slice(9)));
   await p.save();
   const start = (await Positions.load(file, { retentionMs: HOUR })).startOf(a.key);
   assert.ok(start !== undefined);
@@ -96,7 +97,7 @@ test('entries of several targets interleaved in one batch advance each target\'s
   // The same instance fields on purpose: only the target tells the entries apart.
   const la = lines(a, 'c1', 0, 100, 6, 'a');
   const lb = lines(b, 'c1', 0, 300, 6, 'b');
-  p.acknowledge(la.flatMap((e, i) => [e, lb[i]]));
+  p.acknowledge(blocksOf(la.flatMap((e, i) => [e, lb[i]])));
   for (const [key, own] of [[a.key, la], [b.key, lb]] as const) {
     const reference = new Cursor(0);
     for (const e of own) reference.record(e.ts, lineHash(e.ts, e.line));
@@ -108,7 +109,7 @@ test('startOf hands out a copy: a follower advancing it does not move the acknow
   const dir = await tempDir(t);
   const p = await Positions.load(join(dir, 'positions.json'), { retentionMs: HOUR });
   const a = target('uid-a');
-  p.acknowledge(lines(a, 'containerd://a1', 0, 100, 3));
+  p.acknowledge(blocksOf(lines(a, 'containerd://a1', 0, 100, 3)));
   const start = p.startOf(a.key);
   start?.cursor.record({ sec: 101, nsec: 0 }, lineHash({ sec: 101, nsec: 0 }, 'read but not acknowledged'));
   assert.equal(p.startOf(a.key)?.cursor.total, 3);
@@ -119,7 +120,7 @@ test('a new container instance starts a new cursor', async (t) => {
   const file = join(dir, 'positions.json');
   const p = await Positions.load(file, { retentionMs: HOUR });
   const a = target('uid-a');
-  p.acknowledge([...lines(a, 'containerd://old', 4, 100, 10, 'old'), ...lines(a, 'containerd://new', 5, 104, 2, 'new')]);
+  p.acknowledge(blocksOf([...lines(a, 'containerd://old', 4, 100, 10, 'old'), ...lines(a, 'containerd://new', 5, 104, 2, 'new')]));
   const start = p.startOf(a.key);
   assert.equal(start?.containerId, 'containerd://new');
   assert.equal(start?.cursor.instance, 5);
@@ -136,11 +137,11 @@ test('a target not seen for the retention period is pruned at save; touched and 
   const c = clock();
   const p = await Positions.load(file, { retentionMs: HOUR, now: c.now });
   const [gone, quiet, busy] = [target('gone'), target('quiet'), target('busy')];
-  p.acknowledge([...lines(gone, 'g', 0, 100, 1), ...lines(quiet, 'q', 0, 100, 1), ...lines(busy, 'b', 0, 100, 1)]);
+  p.acknowledge(blocksOf([...lines(gone, 'g', 0, 100, 1), ...lines(quiet, 'q', 0, 100, 1), ...lines(busy, 'b', 0, 100, 1)]));
   await p.save();
   c.advance(HOUR / 2);
   p.touch(quiet.key);
-  p.acknowledge(lines(busy, 'b', 0, 200, 1));
+  p.acknowledge(blocksOf(lines(busy, 'b', 0, 200, 1)));
   c.advance(HOUR / 2 + 1);
   await p.save();
   assert.equal(p.size, 2);
@@ -156,7 +157,7 @@ test('time the tailer was not running does not count as a target being gone', as
   const c = clock();
   const p = await Positions.load(file, { retentionMs: HOUR, now: c.now });
   const a = target('uid-a');
-  p.acknowledge(lines(a, 'a1', 0, 100, 1));
+  p.acknowledge(blocksOf(lines(a, 'a1', 0, 100, 1)));
   await p.save();
   // Down for a day, then the pod list is slow to arrive: the position must survive until it can be touched.
   c.advance(24 * HOUR);
@@ -211,12 +212,12 @@ test('a save replaces the file by renaming a synced temp file from the same dire
   const file = join(dir, 'positions.json');
   const p = await Positions.load(file, { retentionMs: HOUR });
   const a = target('uid-a');
-  p.acknowledge(lines(a, 'a1', 0, 100, 5));
+  p.acknowledge(blocksOf(lines(a, 'a1', 0, 100, 5)));
   await p.save();
   const before = await readFile(file, 'utf8');
   const inode = (await stat(file)).ino;
 
-  p.acknowledge(lines(a, 'a1', 0, 110, 5));
+  p.acknowledge(blocksOf(lines(a, 'a1', 0, 110, 5)));
   await p.save();
   // A new inode: the old file was never opened for writing, so no crash could have left it half written.
   assert.notEqual((await stat(file)).ino, inode);
@@ -226,7 +227,7 @@ test('a save replaces the file by renaming a synced temp file from the same dire
   const saved = await readFile(file, 'utf8');
   assert.notEqual(saved, before);
   await mkdir(join(dir, '.positions.json.tmp'));
-  p.acknowledge(lines(a, 'a1', 0, 120, 5));
+  p.acknowledge(blocksOf(lines(a, 'a1', 0, 120, 5)));
   await assert.rejects(p.save(), /cannot save positions to .*positions\.json: .*EISDIR/);
   assert.equal(await readFile(file, 'utf8'), saved);
 
@@ -242,7 +243,7 @@ test('save creates the data directory and skips writing when nothing changed', a
   const p = await Positions.load(file, { retentionMs: HOUR });
   await p.save();
   await assert.rejects(stat(file), { code: 'ENOENT' });
-  p.acknowledge(lines(target('uid-a'), 'a1', 0, 100, 1));
+  p.acknowledge(blocksOf(lines(target('uid-a'), 'a1', 0, 100, 1)));
   await p.save();
   const inode = (await stat(file)).ino;
   await p.save();
@@ -277,19 +278,19 @@ test('autosave writes on the interval and once more on stop; errors go to the ca
   };
   const savedTotal = async (): Promise<number | undefined> => (await Positions.load(file, { retentionMs: HOUR })).startOf(a.key)?.cursor.total;
 
-  p.acknowledge(lines(a, 'a1', 0, 100, 2));
+  p.acknowledge(blocksOf(lines(a, 'a1', 0, 100, 2)));
   await until(async () => (await savedTotal()) === 2);
 
   // A failing save is reported, not thrown, and the timer keeps going.
   await mkdir(join(dir, '.positions.json.tmp'));
-  p.acknowledge(lines(a, 'a1', 0, 110, 2));
+  p.acknowledge(blocksOf(lines(a, 'a1', 0, 110, 2)));
   await until(() => errors.length > 0);
   assert.match(errors[0].message, /cannot save positions/);
   await rm(join(dir, '.positions.json.tmp'), { recursive: true });
   await until(async () => (await savedTotal()) === 4);
 
   // Lines acknowledged just before shutdown are saved by stop().
-  p.acknowledge(lines(a, 'a1', 0, 120, 3));
+  p.acknowledge(blocksOf(lines(a, 'a1', 0, 120, 3)));
   const before = saved;
   await autosave.stop();
   assert.ok(saved > before);
@@ -301,7 +302,7 @@ test('stop saves at once even with a long interval', async (t) => {
   const file = join(dir, 'positions.json');
   const p = await Positions.load(file, { retentionMs: HOUR });
   const autosave = p.startAutosave(HOUR, (err) => assert.fail(err));
-  p.acknowledge(lines(target('uid-a'), 'a1', 0, 100, 1));
+  p.acknowledge(blocksOf(lines(target('uid-a'), 'a1', 0, 100, 1)));
   await autosave.stop();
   assert.equal((await Positions.load(file, { retentionMs: HOUR })).size, 1);
 });

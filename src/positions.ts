@@ -7,8 +7,9 @@
 // would re-ship or skip everything.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Cursor, lineHash, type CursorJSON, type HashedEntry } from './kube/cursor.ts';
-import type { LogEntry, TargetInfo } from './pipeline/entry.ts';
+import { Cursor, type CursorJSON } from './kube/cursor.ts';
+import type { Batch } from './pipeline/block.ts';
+import type { TargetInfo } from './pipeline/entry.ts';
 import { formatTimestamp, parseTimestamp, timestampFromMillis } from './time/timestamp.ts';
 
 export const POSITIONS_VERSION = 1;
@@ -99,22 +100,16 @@ export class Positions {
 
   /**
    * Advances with a batch every sink has acknowledged, in order. A new container instance of a target starts a
-   * new cursor. Runs for every shipped line: one identity check per entry and the cursor's own record().
+   * new cursor. Runs for every shipped line: the cursor's own record(), with the hash the follower computed.
    */
-  acknowledge(batch: readonly LogEntry[]): void {
-    if (batch.length === 0) return;
+  acknowledge(batch: Batch): void {
     const now = this.#now();
-    // Batches come grouped by stream: look a target up only when the entries switch to another one.
-    let target: TargetInfo | undefined;
-    let st: TargetState | undefined;
-    for (const e of batch) {
-      if (st === undefined || e.target !== target || !sameInstance(st, e)) {
-        target = e.target;
-        st = this.#stateFor(e, now);
-      }
-      st.cursor.record(e.ts, (e as Partial<HashedEntry>).hash ?? lineHash(e.ts, e.line));
+    for (const block of batch) {
+      if (block.length === 0) continue;
+      const cursor = this.#stateFor(block, now).cursor;
+      for (let i = 0; i < block.length; i++) cursor.record(block.ts(i), block.hash(i));
+      this.#dirty = true;
     }
-    this.#dirty = true;
   }
 
   /** Marks a target seen alive now. Call it for every live target at least once per retention period. */
@@ -171,7 +166,7 @@ export class Positions {
     };
   }
 
-  #stateFor(e: LogEntry, now: number): TargetState {
+  #stateFor(e: InstanceOf, now: number): TargetState {
     const t = e.target;
     const containerId = e.containerId ?? '';
     let st = this.#targets.get(t.key);
@@ -238,7 +233,14 @@ export class Positions {
   }
 }
 
-function sameInstance(st: TargetState, e: LogEntry): boolean {
+/** The container instance lines came from. */
+interface InstanceOf {
+  readonly target: TargetInfo;
+  readonly restart: number;
+  readonly containerId?: string | undefined;
+}
+
+function sameInstance(st: TargetState, e: InstanceOf): boolean {
   return st.containerId === (e.containerId ?? '') && st.cursor.instance === e.restart;
 }
 

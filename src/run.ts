@@ -130,9 +130,13 @@ function countingSent(sink: Sink, metrics: Metrics): Sink {
     name: sink.name,
     write: async (batch) => {
       await sink.write(batch);
+      let lines = 0;
       let bytes = 0;
-      for (const e of batch) bytes += Buffer.byteLength(e.line);
-      metrics.sinkLinesSent.inc({ sink: sink.name }, batch.length);
+      for (const block of batch) {
+        lines += block.length;
+        for (let i = 0; i < block.length; i++) bytes += block.utf8Bytes(i);
+      }
+      metrics.sinkLinesSent.inc({ sink: sink.name }, lines);
       metrics.sinkBytesSent.inc({ sink: sink.name }, bytes);
     },
     close: () => sink.close(),

@@ -7,7 +7,8 @@ import type { Limiter } from './kube/limiter.ts';
 import { watchPods, type PodEvent, type PodWatchOptions } from './kube/pods.ts';
 import type { Pod } from './kube/types.ts';
 import type { Credit } from './pipeline/credit.ts';
-import type { LogEntry, TargetInfo } from './pipeline/entry.ts';
+import type { LineBlock } from './pipeline/block.ts';
+import type { TargetInfo } from './pipeline/entry.ts';
 import { podTargets } from './targets.ts';
 import { selectTargets, type Selection } from './selection.ts';
 import type { Logger } from './observe/log.ts';
@@ -36,7 +37,7 @@ interface TargetUpdate {
 }
 
 /** Every line of every selected container, each once, until `stop$` emits (then the followers stop reading). */
-export function tail(opts: TailOptions, deps: TailDeps, stop$: Observable<unknown>): Observable<LogEntry> {
+export function tail(opts: TailOptions, deps: TailDeps, stop$: Observable<unknown>): Observable<LineBlock> {
   // takeUntil twice: on the watch itself (groupBy keeps its source while groups live) and on the merged lines.
   return watchPods(deps.client, opts.watch).pipe(
     takeUntil(stop$),
@@ -47,10 +48,10 @@ export function tail(opts: TailOptions, deps: TailDeps, stop$: Observable<unknow
   );
 }
 
-function followGroup(group: GroupedObservable<string, TargetUpdate>, opts: FollowOptions, deps: TailDeps): Observable<LogEntry> {
+function followGroup(group: GroupedObservable<string, TargetUpdate>, opts: FollowOptions, deps: TailDeps): Observable<LineBlock> {
   // The group's first value names the target and starts its follower; later values only wake the follower (so
   // the group itself is its wake-up source: no per-target operators, which cost ~1 KiB each with 1,000s of targets).
-  return new Observable<LogEntry>((subscriber) => {
+  return new Observable<LineBlock>((subscriber) => {
     let inner: { unsubscribe(): void } | undefined;
     const sub = group.subscribe((u) => {
       if (inner !== undefined || u.pod === undefined) return;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { parseMetrics } from '../bench/children.ts';
 import { runMicro, workingSet } from '../bench/micro.ts';
 import { parseProc } from '../bench/proc.ts';
-import { hasBytes, type BytesEntry } from '../src/pipeline/entry.ts';
+import { batchLines } from '../src/pipeline/block.ts';
 import { defaultSnappy } from '../src/sinks/loki/snappy.ts';
 import { countNewlines } from '../bench/reader.ts';
 import { median, render, verdicts, type Results } from '../bench/report.ts';
@@ -14,16 +14,17 @@ import { median, render, verdicts, type Results } from '../bench/report.ts';
 test('every micro-benchmark runs once on a small input and reports a rate', async () => {
   const results = await runMicro({ lineBytes: 100, lines: 400, seconds: 0 });
   assert.deepEqual(results.map((r) => r.name), [
-    'split + parse + cursor', 'batch (1 MiB)', 'Loki request planning', 'protobuf encode',
+    'split + parse + cursor + block', 'batch (1 MiB)', 'Loki request planning', 'protobuf encode',
     `snappy compress (${defaultSnappy().implementation})`, 'snappy compress (snappyjs)', 'encode + snappy',
   ]);
   for (const r of results) assert.ok(r.linesPerSec > 0 && r.mbPerSec > 0, r.name);
   const set = workingSet(45, 1024);
-  assert.equal(set.length, 45);
-  assert.ok(set.every((e) => Buffer.byteLength(e.line) === 1024));
-  const chunk = set.filter((e) => hasBytes(e) && e.utf8 === (set[0] as BytesEntry).utf8);
-  assert.ok(chunk.length > 1 && chunk.every((e) => e.target === set[0].target), 'a run of lines of one chunk of one container');
-  assert.ok(new Set(set.map((e) => e.target)).size > 1, 'containers take turns');
+  assert.ok(batchLines(set) >= 45);
+  assert.ok(set.every((b) => Array.from({ length: b.length }, (_, i) => b.utf8Bytes(i)).every((n) => n === 1024)));
+  const first = set[0];
+  assert.ok(first.length > 1 && Array.from({ length: first.length }, (_, i) => first.buffer(i)).every((buf) => buf === first.buffer(0)), 'a block is the lines of one chunk');
+  assert.ok(first.buffer(0)!.length <= 16 * 1024, 'chunks the size of an h2 DATA frame');
+  assert.ok(new Set(set.map((b) => b.target)).size > 1, 'containers take turns');
 });
 
 test('/proc stat and status give CPU seconds, RSS and peak RSS', () => {

@@ -10,6 +10,7 @@ import { KubeClient, type KubeStream } from '../src/kube/client.ts';
 import { Limiter } from '../src/kube/limiter.ts';
 import { Credit } from '../src/pipeline/credit.ts';
 import { tail } from '../src/tailer.ts';
+import { batchEntries } from '../src/pipeline/block.ts';
 import type { LogEntry, TargetInfo } from '../src/pipeline/entry.ts';
 import type { EndReason, FollowStart } from '../src/kube/follow.ts';
 import { Cursor, lineHash } from '../src/kube/cursor.ts';
@@ -77,7 +78,7 @@ async function run(
     gaps,
     async stop() {
       stop$.next();
-      const out = await lines;
+      const out = batchEntries(await lines);
       await client.close();
       return out;
     },

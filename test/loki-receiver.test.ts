@@ -29,7 +29,7 @@ function stream(labels: string, lines: [number, string][], metadata: LabelPair[]
   return {
     labels,
     pairs: [],
-    entries: lines.map(([sec, line]) => ({ ts: { sec, nsec: 0 }, line, at: 0, bytes: Buffer.byteLength(line), metadata })),
+    entries: lines.map(([sec, line]) => ({ sec, nsec: 0, line, at: 0, bytes: Buffer.byteLength(line), metadata })),
   };
 }
 

@@ -1,6 +1,7 @@
 // The Loki sink against the test receiver over real HTTP.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { blocksOf } from '../src/pipeline/block.ts';
 import type { LogEntry } from '../src/pipeline/entry.ts';
 import { LokiSink, type LokiSinkHooks, type LokiSinkOptions } from '../src/sinks/loki/sink.ts';
 import { generateTls } from '../src/sim/tls.ts';
@@ -60,7 +61,7 @@ test('204: labels, nanosecond timestamps, metadata and order arrive as sent', as
   const { receiver, sink, seen } = await setup({ staticLabels: { cluster: 'c1' } });
   const target = makeTarget();
   const batch = makeEntries(target, 50, { start: { sec: Math.floor(Date.now() / 1000) - 5, nsec: 999_999_001 }, restart: 3 });
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   const streams = receiver.streams();
   assert.equal(streams.size, 1);
   const [[selector, entries]] = [...streams];
@@ -82,7 +83,7 @@ test('429 with Retry-After is honoured, then everything arrives once', async () 
   receiver.setMode(429, { requests: 1, retryAfter: '1' });
   const batch = makeEntries(makeTarget(), 20);
   const started = Date.now();
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
   assert.deepEqual(seen.requests, ['429', '204']);
   assert.deepEqual(seen.retries, [{ reason: '429', delayMs: 1000 }]);
@@ -93,7 +94,7 @@ test('5xx answers are retried with back-off until Loki takes the batch', async (
   const { receiver, sink, seen } = await setup();
   receiver.setMode(500, { requests: 3 });
   const batch = makeEntries(makeTarget(), 20);
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.deepEqual(seen.requests, ['500', '500', '500', '204']);
   assert.equal(seen.retries.length, 3);
   for (const retry of seen.retries) assert.ok(retry.delayMs >= 10 && retry.delayMs <= 50);
@@ -105,7 +106,7 @@ test('a hanging request times out and is retried', async () => {
   const { receiver, sink, seen } = await setup({ timeoutMs: 200 });
   receiver.setMode('hang', { requests: 1 });
   const batch = makeEntries(makeTarget(), 5);
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.deepEqual(seen.requests, ['timeout', '204']);
   assertDeliveredOnce(receiver, batch);
 });
@@ -113,10 +114,10 @@ test('a hanging request times out and is retried', async () => {
 test('Loki down for a while, then back on the same port: nothing lost, nothing doubled', async () => {
   const { receiver, sink, seen } = await setup({ maxBackoffMs: 200 });
   const first = makeEntries(makeTarget(), 10);
-  await sink.write(first);
+  await sink.write(blocksOf(first));
   await receiver.goDown(1500);
   const second = makeEntries(makeTarget(), 10, { line: (i) => `second-${i}`, start: { sec: Math.floor(Date.now() / 1000), nsec: 0 } });
-  await sink.write(second);
+  await sink.write(blocksOf(second));
   assert.ok(seen.requests.includes('network'), seen.requests.join(','));
   assertDeliveredOnce(receiver, [...first, ...second]);
 });
@@ -129,7 +130,7 @@ test('a 400 is partial: the rejected entries are counted by reason, the rest kep
     ...makeEntries(target, 3, { start: { sec: now - 200 * 3600, nsec: 0 }, line: (i) => `old-${i}` }),
     ...makeEntries(target, 7, { start: { sec: now - 2, nsec: 0 } }),
   ];
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.deepEqual(seen.requests, ['400']);
   assert.deepEqual(seen.dropped.map((d) => [d.entries, d.reason]), [[3, 'greater_than_max_sample_age']]);
   assert.deepEqual(seen.sent.map((s) => s.entries), [7]);
@@ -138,24 +139,24 @@ test('a 400 is partial: the rejected entries are counted by reason, the rest kep
   assert.match(String(errors[0].fields.stream), /namespace="shop"/);
   assert.equal(receiver.stats().entries, 7);
   const next = makeEntries(target, 4, { line: (i) => `next-${i}` });
-  await sink.write(next);
+  await sink.write(blocksOf(next));
   assert.equal(receiver.stats().entries, 11);
 });
 
 test('413: the request is halved until it fits; a single entry too large alone is dropped and counted', async () => {
   const { receiver, sink, seen } = await setup({ format: 'json' }, { maxBodyBytes: 4000 });
   const batch = makeEntries(makeTarget(), 40, { line: (i) => `${i}`.padStart(150, '.') });
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.ok(seen.requests.filter((status) => status === '413').length >= 1);
   assertDeliveredOnce(receiver, batch);
   const huge = makeEntries(makeTarget(), 1, { line: () => 'z'.repeat(5000) });
-  await sink.write(huge);
+  await sink.write(blocksOf(huge));
   assert.deepEqual(seen.dropped.map((d) => [d.entries, d.reason]), [[1, 'batch_too_large']]);
 });
 
 test('tenant and basic auth headers arrive', async () => {
   const { receiver, sink } = await setup({ tenant: 'team-a', basicAuth: { user: 'u', password: 'p w' } });
-  await sink.write(makeEntries(makeTarget(), 1));
+  await sink.write(blocksOf(makeEntries(makeTarget(), 1)));
   const [request] = receiver.requests();
   assert.equal(request.tenant, 'team-a');
   assert.equal(request.authorization, `Basic ${Buffer.from('u:p w').toString('base64')}`);
@@ -164,7 +165,7 @@ test('tenant and basic auth headers arrive', async () => {
 test('a bearer token arrives; credentials never appear in logs', async () => {
   const { receiver, sink, seen } = await setup({ bearerToken: 'tok-123' });
   receiver.setMode(500, { requests: 1 });
-  await sink.write(makeEntries(makeTarget(), 1));
+  await sink.write(blocksOf(makeEntries(makeTarget(), 1)));
   assert.equal(receiver.requests().at(-1)?.authorization, 'Bearer tok-123');
   assert.ok(seen.logs.length > 0);
   assert.ok(!JSON.stringify(seen.logs).includes('tok-123'));
@@ -173,7 +174,7 @@ test('a bearer token arrives; credentials never appear in logs', async () => {
 test('JSON format delivers the same entries with nanosecond timestamps', async () => {
   const { receiver, sink } = await setup({ format: 'json' });
   const batch = makeEntries(makeTarget(), 5, { start: { sec: Math.floor(Date.now() / 1000) - 1, nsec: 123_456_789 } });
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.equal(receiver.requests()[0].contentType, 'application/json');
   assert.deepEqual(receiver.entries().map((entry) => entry.ts), batch.map((entry) => entry.ts));
   assert.deepEqual(receiver.entries()[0].metadata, { pod_uid: batch[0].target.podUid, restart: '0' });
@@ -186,7 +187,7 @@ test('a big batch is split into requests of at most batchBytes, delivered in ord
     ...makeEntries(makeTarget({ container: 'a' }), 300, { line: (i) => `a-${i}`.padEnd(100, '.') }),
     ...makeEntries(makeTarget({ container: 'b' }), 300, { line: (i) => `b-${i}`.padEnd(100, '.') }),
   ];
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.equal(seen.requests.length, 6);
   assert.deepEqual(seen.sent.map((s) => s.bytes), [10_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
   assert.equal(receiver.stats().entries, 600);
@@ -197,7 +198,7 @@ test('a big batch is split into requests of at most batchBytes, delivered in ord
 test('over-long lines and lone surrogates are fitted so Loki accepts them', async () => {
   const { receiver, sink, seen } = await setup({ maxLineBytes: 1000, lineTooLong: 'split' }, { validate: { maxLineBytes: 1000 } });
   const batch = makeEntries(makeTarget(), 2, { line: (i) => (i === 0 ? 'q'.repeat(2500) : 'broken \uD83D pair') });
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.deepEqual(seen.dropped, []);
   assert.deepEqual(receiver.entries().map((entry) => entry.line.length), [1000, 1000, 500, 13]);
   assert.equal(receiver.entries()[3].line, 'broken \uFFFD pair');
@@ -207,17 +208,17 @@ test('close waits for the batch in flight', async () => {
   const { receiver, sink } = await setup();
   receiver.setMode(503, { requests: 3 });
   const batch = makeEntries(makeTarget(), 5);
-  const writing = sink.write(batch);
+  const writing = sink.write(blocksOf(batch));
   await sink.close(5000);
   await writing;
   assertDeliveredOnce(receiver, batch);
-  await assert.rejects(sink.write(batch), /write after close/);
+  await assert.rejects(sink.write(blocksOf(batch)), /write after close/);
 });
 
 test('close gives up after its timeout and the undelivered write rejects', async () => {
   const { receiver, sink } = await setup();
   receiver.setMode(503);
-  const writing = sink.write(makeEntries(makeTarget(), 5));
+  const writing = sink.write(blocksOf(makeEntries(makeTarget(), 5)));
   const rejected = assert.rejects(writing, /closed before a batch of 5 entries was delivered/);
   await sink.close(150);
   await rejected;
@@ -228,7 +229,7 @@ test('an abandoned write stops retrying and rejects with an AbortError; the sink
   const { receiver, sink } = await setup();
   receiver.setMode(503);
   const abandon = new AbortController();
-  const writing = sink.write(makeEntries(makeTarget(), 5), abandon.signal);
+  const writing = sink.write(blocksOf(makeEntries(makeTarget(), 5)), abandon.signal);
   while (receiver.stats().requests < 2) await new Promise((resolve) => setTimeout(resolve, 10));
   abandon.abort();
   await assert.rejects(writing, (error: unknown) => error instanceof Error && error.name === 'AbortError');
@@ -237,7 +238,7 @@ test('an abandoned write stops retrying and rejects with an AbortError; the sink
   assert.equal(receiver.stats().requests, requests, 'no retry after the abort');
   receiver.setMode('ok');
   const batch = makeEntries(makeTarget(), 3, { line: (i) => `after-${i}` });
-  await sink.write(batch);
+  await sink.write(blocksOf(batch));
   assert.deepEqual(receiver.entries().map((entry) => entry.line), batch.map((entry) => entry.line));
 });
 
@@ -267,6 +268,6 @@ test('TLS: the CA option verifies the server; without it the certificate is refu
   assert.equal(refused.reachable, false);
   assert.match(refused.error ?? '', /certificate/i);
   assert.equal(unverified.reachable, true);
-  await sinks[0].write(makeEntries(makeTarget(), 3));
+  await sinks[0].write(blocksOf(makeEntries(makeTarget(), 3)));
   assert.equal(receiver.stats().entries, 3);
 });

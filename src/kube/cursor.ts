@@ -9,7 +9,6 @@
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { fnv1a32, fnv1a32Ascii, fnv1a32Bytes, fnv1a32Integer } from '../hash.ts';
-import type { BytesEntry, LogEntry, TargetInfo } from '../pipeline/entry.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
@@ -63,48 +62,6 @@ export interface CursorJSON {
   lastHash?: number;
   /** `[second, lineHash]` of the last delivered lines inside the window, in delivery order. */
   recent?: [number, number][];
-}
-
-/**
- * A LogEntry as followers emit it, carrying lineHash(ts, line) so that the acknowledged cursor downstream
- * (positions) does not hash every line a second time. Entries from elsewhere (spool) may lack it.
- */
-export interface HashedEntry extends LogEntry {
-  readonly hash: number;
-}
-
-/**
- * A HashedEntry as a follower reads it: the text stays the UTF-8 bytes it arrived in until something asks for the
- * string. The Loki sink copies the bytes and never does, which saves decoding and re-encoding every line.
- */
-export class ReadEntry implements HashedEntry, BytesEntry {
-  readonly target: TargetInfo;
-  readonly restart: number;
-  readonly containerId: string | undefined;
-  readonly ts: Timestamp;
-  readonly hash: number;
-  /** Valid UTF-8 (the follower checked), so the decoded text needs no repair. */
-  readonly utf8: Buffer;
-  readonly utf8Start: number;
-  readonly utf8End: number;
-  #line: string | undefined;
-
-  /** The line is `chunk[start, end)`. */
-  constructor(target: TargetInfo, restart: number, containerId: string | undefined, ts: Timestamp, hash: number, chunk: Buffer, start: number, end: number) {
-    this.target = target;
-    this.restart = restart;
-    this.containerId = containerId;
-    this.ts = ts;
-    this.hash = hash;
-    this.utf8 = chunk;
-    this.utf8Start = start;
-    this.utf8End = end;
-  }
-
-  get line(): string {
-    this.#line ??= this.utf8.toString('utf8', this.utf8Start, this.utf8End);
-    return this.#line;
-  }
 }
 
 // Lines up to this many bytes are hashed whole; longer ones by their length and both ends.

@@ -5,17 +5,17 @@
 import type { Readable } from 'node:stream';
 import { Observable, type Subscriber } from 'rxjs';
 import { readChunk } from './chunks.ts';
-import { Cursor, ReadEntry, ResumeFilter, arrivedLineHash, lineHash, type HashedEntry } from './cursor.ts';
+import { Cursor, ResumeFilter, arrivedLineHash, lineHash } from './cursor.ts';
 import { KubeApiError, oneLine, type KubeClient } from './client.ts';
 import type { Limiter } from './limiter.ts';
 import { LineSplitter, readLogHead, type MutableLogHead } from './lines.ts';
 import type { Pod } from './types.ts';
 import { containerStatus, type ContainerStatusInfo } from '../targets.ts';
 import type { Credit } from '../pipeline/credit.ts';
-import type { LogEntry, TargetInfo } from '../pipeline/entry.ts';
+import { BlockBuilder, type LineBlock } from '../pipeline/block.ts';
+import type { TargetInfo } from '../pipeline/entry.ts';
 import { backoffDelay, sleep } from '../time/backoff.ts';
 import { formatSeconds, nowTimestamp, type Timestamp } from '../time/timestamp.ts';
-import { entrySize } from '../pipeline/entry.ts';
 import type { Logger } from '../observe/log.ts';
 
 /** `replaced`: the log request was answered after another pod took the pod's name (see #read); nothing was read. */
@@ -85,8 +85,8 @@ export interface FollowDeps {
  * `changes$` emits when the shared watch saw the pod change (and completes when the pod is gone); it only wakes up
  * a waiting follower, as each decision re-reads the pod to get a fresh status.
  */
-export function followContainer(target: TargetInfo, changes$: Observable<unknown>, deps: FollowDeps): Observable<LogEntry> {
-  return new Observable<LogEntry>((subscriber) => {
+export function followContainer(target: TargetInfo, changes$: Observable<unknown>, deps: FollowDeps): Observable<LineBlock> {
+  return new Observable<LineBlock>((subscriber) => {
     const abort = new AbortController();
     const follower = new Follower(target, deps, subscriber, abort.signal);
     const sub = changes$.subscribe({ next: () => follower.wake(), complete: () => follower.wake() });
@@ -128,7 +128,7 @@ interface Instance {
 class Follower {
   readonly #target: TargetInfo;
   readonly #deps: FollowDeps;
-  readonly #out: Subscriber<LogEntry>;
+  readonly #out: Subscriber<LineBlock>;
   readonly #signal: AbortSignal;
   readonly #log: Logger;
   /** The instance being read and the cursor of what was delivered from it. */
@@ -143,7 +143,7 @@ class Follower {
   #wake: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
 
-  constructor(target: TargetInfo, deps: FollowDeps, out: Subscriber<LogEntry>, signal: AbortSignal) {
+  constructor(target: TargetInfo, deps: FollowDeps, out: Subscriber<LineBlock>, signal: AbortSignal) {
     this.#target = target;
     this.#deps = deps;
     this.#out = out;
@@ -290,14 +290,14 @@ class Follower {
         // Every line that arrived is delivered once: the second reply's lines that the first already had are not
         // delivered again. If they share lines, the first reply was the newer instance already and what was left of
         // the one asked for is gone: a counted gap.
-        const earlier = new Set(first.held.map((e) => e.hash));
-        const shared = second.held.filter((e) => earlier.has(e.hash)).length;
+        const earlier = new Set(hashesOf(first.held));
+        const shared = hashesOf(second.held).filter((h) => earlier.has(h)).length;
         if (shared > 0) {
           this.#deps.events?.gap?.(this.#target, 'restart');
           this.#log.warn('The previous instance was replaced while it was being read: its remaining lines cannot be fetched', { restart: inst.restart });
         }
         this.#commit(inst, first);
-        this.#commit(next, { cursor: second.cursor, held: second.held.filter((e) => !earlier.has(e.hash)) });
+        this.#commit(next, { cursor: second.cursor, held: second.held.map((b) => b.filter((h) => !earlier.has(h))) });
         this.#finished.add(movedTo);
         this.#finished.add(inst.id);
         return true;
@@ -309,24 +309,23 @@ class Follower {
   }
 
   /** Reads an instance with previous=true into memory, from a copy of its cursor; `complete` unless cut short. */
-  async #hold(inst: Instance, podDeleting: boolean): Promise<{ cursor: Cursor; held: HashedEntry[]; complete: boolean }> {
+  async #hold(inst: Instance, podDeleting: boolean): Promise<{ cursor: Cursor; held: LineBlock[]; complete: boolean }> {
     const trial: Instance = { id: inst.id, cursor: inst.cursor.clone(), restart: inst.restart };
-    const held: HashedEntry[] = [];
+    const held: LineBlock[] = [];
     const { reason } = await this.#read(trial, { follow: false, previous: true, hold: held, podDeleting });
     return { cursor: trial.cursor, held, complete: reason === 'eof' };
   }
 
   /** Delivers held lines (taking their credit now) and advances the instance's cursor past them. */
-  #commit(inst: Instance, read: { cursor: Cursor; held: readonly HashedEntry[] }): void {
+  #commit(inst: Instance, read: { cursor: Cursor; held: readonly LineBlock[] }): void {
     inst.cursor = read.cursor;
     let skipped = 0;
-    for (const e of read.held) {
-      if (this.#delivered.has(e.hash)) {
-        skipped++;
-        continue;
-      }
-      this.#deps.credit.take(entrySize(e));
-      this.#out.next(e);
+    for (const held of read.held) {
+      const block = held.filter((h) => !this.#delivered.has(h));
+      skipped += held.length - block.length;
+      if (block.length === 0) continue;
+      this.#deps.credit.take(block.size);
+      this.#out.next(block);
     }
     if (skipped > 0) this.#deps.events?.deduplicated?.(skipped);
     if (read.held.length > 0) this.#deps.events?.position?.(this.#target, inst.id, inst.cursor);
@@ -414,7 +413,7 @@ class Follower {
   /** One request: reads its body to the end (or a stall, the age limit, an error), delivering new lines. */
   async #read(
     inst: Instance,
-    mode: { follow: boolean; previous?: boolean; hold?: HashedEntry[]; podDeleting: boolean },
+    mode: { follow: boolean; previous?: boolean; hold?: LineBlock[]; podDeleting: boolean },
   ): Promise<{ reason: EndReason; delivered: number }> {
     const { client, options, opens, credit, events } = this.#deps;
     const t = this.#target;
@@ -441,6 +440,8 @@ class Follower {
     const ageTimer = mode.follow ? setTimeout(() => end('max_age'), streamAge(options.maxStreamAgeMs)) : undefined;
     let delivered = 0;
     let reportedGap = false;
+    // The lines of each chunk become one block, emitted when the chunk is done.
+    const blocks = new BlockBuilder(t, inst.restart, inst.id);
     try {
       const res = await opens.run(() =>
         client.open(
@@ -505,18 +506,20 @@ class Follower {
           // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
           prevTs = ts ?? nowTimestamp();
           inst.cursor.record(lineTs, hash);
-          // Downstream (positions) hashes an entry with the timestamp it carries, which a line without one borrowed.
+          // Downstream (positions) hashes a line with the timestamp it carries, which a line without one borrowed.
           const entryHash = lineTs === undefined ? lineHash(prevTs, repaired ?? buf.toString('utf8', textStart, end)) : hash;
-          const entry: HashedEntry = repaired === undefined
-            ? new ReadEntry(t, inst.restart, inst.id, prevTs, entryHash, buf, textStart, end)
-            : { target: t, restart: inst.restart, containerId: inst.id, ts: prevTs, line: repaired, hash: entryHash };
-          if (mode.hold !== undefined) {
-            mode.hold.push(entry);
-          } else {
-            credit.take(entrySize(entry));
-            this.#out.next(entry);
-          }
+          if (repaired === undefined) blocks.addBytes(buf, textStart, end, prevTs, entryHash);
+          else blocks.addText(repaired, prevTs, entryHash);
           delivered++;
+        }
+        const block = blocks.take();
+        if (block !== undefined) {
+          if (mode.hold !== undefined) {
+            mode.hold.push(block);
+          } else {
+            credit.take(block.size);
+            this.#out.next(block);
+          }
         }
         if (lines > 0) {
           events?.read?.(lines, bytes);
@@ -548,9 +551,16 @@ class Follower {
       }
       return { reason: 'error', delivered };
     } finally {
+      blocks.discard();
       clearTimeout(stallTimer);
       clearTimeout(ageTimer);
       body?.destroy();
     }
   }
+}
+
+function hashesOf(blocks: readonly LineBlock[]): number[] {
+  const out: number[] = [];
+  for (const b of blocks) for (let i = 0; i < b.length; i++) out.push(b.hash(i));
+  return out;
 }

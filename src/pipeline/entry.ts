@@ -1,5 +1,6 @@
 // What flows from the followers to the sinks.
 import type { Timestamp } from '../time/timestamp.ts';
+import type { Batch } from './block.ts';
 
 export type ContainerKind = 'init' | 'sidecar' | 'app' | 'ephemeral';
 
@@ -16,7 +17,7 @@ export interface TargetInfo {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** One log line of one container instance, with the kubelet's timestamp. */
+/** One log line of one container instance, with the kubelet's timestamp, as an object of its own (see LineBlock). */
 export interface LogEntry {
   readonly target: TargetInfo;
   /** The container instance (restartCount at the time it ran). */
@@ -25,26 +26,6 @@ export interface LogEntry {
   readonly containerId?: string;
   readonly ts: Timestamp;
   readonly line: string;
-  /**
-   * The line's UTF-8 bytes as they were read, `utf8[utf8Start, utf8End)`, when the entry still has them: sinks that
-   * write bytes copy these rather than encode `line` again (which then may never be decoded at all). They are a
-   * range of the chunk the line arrived in, not a view of it: a view is an object per line, and it would live as
-   * long as the entry, waiting in a batch.
-   */
-  readonly utf8?: Buffer;
-  readonly utf8Start?: number;
-  readonly utf8End?: number;
-}
-
-/** An entry that has its bytes as read. */
-export interface BytesEntry extends LogEntry {
-  readonly utf8: Buffer;
-  readonly utf8Start: number;
-  readonly utf8End: number;
-}
-
-export function hasBytes(entry: LogEntry): entry is BytesEntry {
-  return entry.utf8 !== undefined;
 }
 
 /**
@@ -54,11 +35,6 @@ export function hasBytes(entry: LogEntry): entry is BytesEntry {
  */
 export interface Sink {
   readonly name: string;
-  write(batch: readonly LogEntry[]): Promise<void>;
+  write(batch: Batch): Promise<void>;
   close(): Promise<void>;
-}
-
-/** What an entry counts for in the in-flight bound: cheap (no UTF-8 encoding), the same on take and give. */
-export function entrySize(entry: LogEntry): number {
-  return (hasBytes(entry) ? entry.utf8End - entry.utf8Start : entry.line.length) + 64;
 }

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileSink, formatEntry } from './file.ts';
+import { blocksOf } from '../pipeline/block.ts';
 import type { LogEntry, TargetInfo } from '../pipeline/entry.ts';
 
 const target: TargetInfo = { key: 'u1/app', namespace: 'shop', pod: 'web-0', podUid: 'u1', container: 'app', kind: 'app', nodeName: 'n1', labels: {} };
@@ -19,12 +20,12 @@ test('text and JSON lines keep nanoseconds and every field', () => {
 test('appends batches in order to a file it creates, with its folder', async () => {
   const file = path.join(await mkdtemp(path.join(tmpdir(), 'tailer-file-')), 'deep', 'out.jsonl');
   const sink = await FileSink.open(file, 'json');
-  await sink.write([entry('a', 1), entry('b', 2)]);
-  await sink.write([]);
-  await sink.write([entry('c', 3)]);
+  await sink.write(blocksOf([entry('a', 1), entry('b', 2)]));
+  await sink.write(blocksOf([]));
+  await sink.write(blocksOf([entry('c', 3)]));
   await sink.close();
   const again = await FileSink.open(file, 'json');
-  await again.write([entry('d', 4)]);
+  await again.write(blocksOf([entry('d', 4)]));
   await again.close();
   const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { line: string }).line);
   assert.deepEqual(lines, ['a', 'b', 'c', 'd']);

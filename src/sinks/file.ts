@@ -3,6 +3,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Batch } from '../pipeline/block.ts';
 import type { LogEntry, Sink } from '../pipeline/entry.ts';
 import { formatTimestamp } from '../time/timestamp.ts';
 
@@ -51,10 +52,10 @@ export class FileSink implements Sink {
     return new FileSink(`file:${target}`, format, file, file);
   }
 
-  write(batch: readonly LogEntry[]): Promise<void> {
-    if (batch.length === 0) return Promise.resolve();
+  write(batch: Batch): Promise<void> {
     let text = '';
-    for (const e of batch) text += formatEntry(e, this.#format) + '\n';
+    for (const block of batch) for (let i = 0; i < block.length; i++) text += formatEntry(block.entry(i), this.#format) + '\n';
+    if (text === '') return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#out.write(text, (err) => (err ? reject(new Error(`${this.name}: write failed: ${err.message}`)) : resolve()));
     });

@@ -6,6 +6,7 @@
 // one JSON document holding everything a sink needs: each target once, then the entries that refer to it.
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { batchEntries, blocksOf, type Batch, type LineBlock } from '../pipeline/block.ts';
 import type { ContainerKind, LogEntry, TargetInfo } from '../pipeline/entry.ts';
 
 export const SPOOL_KIND = 'k8s-tailer-spool';
@@ -30,11 +31,11 @@ interface BatchJSON {
   entries: EntryJSON[];
 }
 
-export function encodeBatch(batch: readonly LogEntry[]): Buffer {
+export function encodeBatch(batch: Batch): Buffer {
   const targets: TargetInfo[] = [];
   const index = new Map<string, number>();
   const entries: EntryJSON[] = [];
-  for (const e of batch) {
+  for (const e of batchEntries(batch)) {
     let t = index.get(e.target.key);
     if (t === undefined) {
       t = targets.length;
@@ -48,7 +49,11 @@ export function encodeBatch(batch: readonly LogEntry[]): Buffer {
 }
 
 /** The batch a spool file holds; throws an Error saying what is wrong with it. */
-export function decodeBatch(data: Buffer): LogEntry[] {
+export function decodeBatch(data: Buffer): LineBlock[] {
+  return blocksOf(decodeEntries(data));
+}
+
+function decodeEntries(data: Buffer): LogEntry[] {
   const doc: unknown = JSON.parse(data.toString('utf8'));
   if (!isRecord(doc) || doc.kind !== SPOOL_KIND) throw new Error('not a spool file');
   if (doc.version !== SPOOL_VERSION) throw new Error(`spool version ${String(doc.version)}, this build reads ${SPOOL_VERSION}`);
@@ -171,7 +176,7 @@ export class SpoolStore {
   }
 
   /** The oldest spooled batch, or undefined when the spool is empty. */
-  async oldest(): Promise<LogEntry[] | undefined> {
+  async oldest(): Promise<LineBlock[] | undefined> {
     const segment = this.#segments[0];
     if (segment === undefined) return undefined;
     return checkDecodes(segment.file, await readFile(segment.file));
@@ -189,7 +194,7 @@ export class SpoolStore {
   }
 }
 
-function checkDecodes(file: string, data: Buffer): LogEntry[] {
+function checkDecodes(file: string, data: Buffer): LineBlock[] {
   try {
     return decodeBatch(data);
   } catch (error) {

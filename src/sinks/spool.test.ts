@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
-import type { LogEntry } from '../pipeline/entry.ts';
+import { batchEntries, batchLines, blocksOf, type Batch, type LineBlock } from '../pipeline/block.ts';
 import { makeEntries, makeTarget } from '../../test/loki-fixtures.ts';
 import { startLokiReceiver, type LokiReceiver } from '../../test/loki-receiver.ts';
 import { LokiSink } from './loki/sink.ts';
@@ -45,12 +45,12 @@ const other = makeTarget({ podUid: 'a2b3c4d5-0000-4000-8000-000000000001', conta
 let next = 0;
 
 /** Distinct entries of two targets, timestamps increasing across calls. */
-function batch(n: number): LogEntry[] {
+function batch(n: number): LineBlock[] {
   const start = { sec: Math.floor(Date.now() / 1000) - 5, nsec: next * 1000 };
   const first = makeEntries(target, n, { start, line: (i) => `line ${next + i}`, restart: 2 });
   const entries = first.map((e, i) => (i % 3 === 2 ? { ...e, target: other, containerId: 'containerd://abc' } : e));
   next += n;
-  return entries;
+  return blocksOf(entries);
 }
 
 async function batchFiles(dir: string): Promise<string[]> {
@@ -81,8 +81,8 @@ function received(r: LokiReceiver): Record<string, string[]> {
   return byPod(kept.map((e) => ({ pod: e.metadata.pod_uid ?? '', line: e.line })));
 }
 
-function expected(entries: readonly LogEntry[]): Record<string, string[]> {
-  return byPod(entries.map((e) => ({ pod: e.target.podUid, line: e.line })));
+function expected(batch: Batch): Record<string, string[]> {
+  return byPod(batchEntries(batch).map((e) => ({ pod: e.target.podUid, line: e.line })));
 }
 
 function byPod(lines: readonly { pod: string; line: string }[]): Record<string, string[]> {
@@ -93,8 +93,8 @@ function byPod(lines: readonly { pod: string; line: string }[]): Record<string, 
 
 test('encode/decode keeps every field the sink needs', () => {
   const entries = batch(5);
-  const decoded = decodeBatch(encodeBatch(entries));
-  assert.deepEqual(decoded, entries);
+  const decoded = batchEntries(decodeBatch(encodeBatch(entries)));
+  assert.deepEqual(decoded, batchEntries(entries));
   assert.equal(decoded[0].target, decoded[1].target, 'one target object per target in a batch');
   assert.ok(!('containerId' in decoded[0]), 'an absent containerId stays absent');
   assert.throws(() => decodeBatch(Buffer.from('{"kind":"k8s-tailer-spool","version":9,"targets":[],"entries":[]}')), /version 9/);
@@ -149,7 +149,7 @@ test('a spool left by a previous run is replayed at start, entries intact', asyn
   const want = spooled.flat();
   assert.deepEqual(received(again), expected(want));
   const got = new Map(again.entries().map((e) => [e.line, e]));
-  for (const e of want) {
+  for (const e of batchEntries(want)) {
     const arrived = got.get(e.line);
     assert.deepEqual(arrived?.ts, e.ts, 'nanosecond timestamps survive');
     assert.equal(arrived?.metadata.restart, '2');
@@ -195,7 +195,7 @@ test('a damaged spool file stops the start with the file named and the way out',
   const store = await SpoolStore.open(dir);
   assert.equal(store.size, 1);
   assert.deepEqual(await readdir(dir), ['0000000000000000.batch'], 'the unfinished temporary file is removed');
-  assert.deepEqual(decodeBatch(await readFile(join(dir, '0000000000000000.batch'))).length, 2);
+  assert.deepEqual(batchLines(decodeBatch(await readFile(join(dir, '0000000000000000.batch')))), 2);
 });
 
 test('close while a write waits for room: the write rejects, the spool stays for the next start', async () => {

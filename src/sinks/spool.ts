@@ -7,11 +7,12 @@
 // When the spool is full, `write` waits for the replayer to make room: nothing is dropped, and the wait reaches
 // the followers through the in-flight bound (they stop reading), as it would without a spool.
 import { SpoolStore, encodeBatch } from './spool-store.ts';
-import type { LogEntry, Sink } from '../pipeline/entry.ts';
+import { batchLines, type Batch } from '../pipeline/block.ts';
+import type { Sink } from '../pipeline/entry.ts';
 
 /** A sink whose write can be abandoned (the batch may still have arrived: replaying it must be harmless). */
 export interface AbandonableSink extends Sink {
-  write(batch: readonly LogEntry[], signal?: AbortSignal): Promise<void>;
+  write(batch: Batch, signal?: AbortSignal): Promise<void>;
 }
 
 export interface SpoolHooks {
@@ -76,7 +77,7 @@ export class SpoolingSink<S extends AbandonableSink = AbandonableSink> implement
     return this.#store.bytes;
   }
 
-  write(batch: readonly LogEntry[]): Promise<void> {
+  write(batch: Batch): Promise<void> {
     if (this.#closing.signal.aborted) return Promise.reject(new Error(`${this.name}: write after close`));
     const run = this.#queue.then(() => this.#write(batch));
     this.#queue = run.catch(() => undefined);
@@ -92,15 +93,15 @@ export class SpoolingSink<S extends AbandonableSink = AbandonableSink> implement
     await this.inner.close();
   }
 
-  async #write(batch: readonly LogEntry[]): Promise<void> {
+  async #write(batch: Batch): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
-    if (batch.length === 0) return;
+    if (batchLines(batch) === 0) return;
     if (this.#store.size === 0 && (await this.#direct(batch))) return;
     await this.#spool(batch);
   }
 
   /** True when the sink took the batch in time; false when the write was abandoned for the spool. */
-  async #direct(batch: readonly LogEntry[]): Promise<boolean> {
+  async #direct(batch: Batch): Promise<boolean> {
     const abandon = new AbortController();
     const timer = setTimeout(() => abandon.abort(), this.#afterMs);
     try {
@@ -114,7 +115,7 @@ export class SpoolingSink<S extends AbandonableSink = AbandonableSink> implement
     }
   }
 
-  async #spool(batch: readonly LogEntry[]): Promise<void> {
+  async #spool(batch: Batch): Promise<void> {
     const data = encodeBatch(batch);
     const wasEmpty = this.#store.size === 0;
     let warned = false;

@@ -11,7 +11,8 @@ function stream(labels: string, pairs: LabelPair[], entries: [number, number, st
     labels,
     pairs,
     entries: entries.map(([sec, nsec, line, metadata]) => ({
-      ts: { sec, nsec },
+      sec,
+      nsec,
       line,
       at: 0,
       bytes: Buffer.byteLength(line),
@@ -27,7 +28,7 @@ function reflectionEncode(streams: readonly PlannedStream[]): Uint8Array {
     streams: streams.map((s) => ({
       ...(s.labels === '' ? {} : { labels: s.labels }),
       entries: s.entries.map((e) => ({
-        timestamp: { ...(e.ts.sec === 0 ? {} : { seconds: e.ts.sec }), ...(e.ts.nsec === 0 ? {} : { nanos: e.ts.nsec }) },
+        timestamp: { ...(e.sec === 0 ? {} : { seconds: e.sec }), ...(e.nsec === 0 ? {} : { nanos: e.nsec }) },
         ...(e.line === '' ? {} : { line: e.line }),
         structuredMetadata: e.metadata.map(([name, value]) => ({ ...(name === '' ? {} : { name }), ...(value === '' ? {} : { value }) })),
       })),

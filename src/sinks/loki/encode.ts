@@ -49,7 +49,7 @@ function stringFieldSize(bytes: number): number {
 // Seconds and nanos are written as plain varints: kubelet timestamps are after 1970, so never negative (negative
 // int64s would need ten-byte sign-extended varints).
 function timestampSize(entry: PlannedEntry): number {
-  const { sec, nsec } = entry.ts;
+  const { sec, nsec } = entry;
   return (sec === 0 ? 0 : 1 + varintSize(sec)) + (nsec === 0 ? 0 : 1 + varintSize(nsec));
 }
 
@@ -175,13 +175,13 @@ function writePushRequest(streams: readonly PlannedStream[], layout: Layout, out
       pos = writeVarint(out, pos, entrySize(entry, metadata));
       out[pos++] = KEY_TIMESTAMP;
       pos = writeVarint(out, pos, timestampSize(entry));
-      if (entry.ts.sec !== 0) {
+      if (entry.sec !== 0) {
         out[pos++] = KEY_SECONDS;
-        pos = writeVarint(out, pos, entry.ts.sec);
+        pos = writeVarint(out, pos, entry.sec);
       }
-      if (entry.ts.nsec !== 0) {
+      if (entry.nsec !== 0) {
         out[pos++] = KEY_NANOS;
-        pos = writeVarint(out, pos, entry.ts.nsec);
+        pos = writeVarint(out, pos, entry.nsec);
       }
       pos = writeString(out, pos, KEY_LINE, entry.line, entry.bytes, entry.at);
       out.set(metadata, pos);
@@ -208,7 +208,7 @@ export function encodePushJson(streams: readonly PlannedStream[]): string {
     streams: streams.map((stream) => ({
       stream: Object.fromEntries(stream.pairs),
       values: stream.entries.map((entry) => [
-        toEpochNanosString(entry.ts),
+        toEpochNanosString(entry),
         plannedText(entry),
         Object.fromEntries(entry.metadata),
       ]),

@@ -3,12 +3,13 @@ import { test } from 'node:test';
 import { makeEntries, makeTarget } from '../../../test/loki-fixtures.ts';
 import { StreamLabeler } from './labels.ts';
 import { halvePlan, MetadataCache, plannedText, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
-import { ReadEntry } from '../../kube/cursor.ts';
+import { BlockBuilder, blocksOf } from '../../pipeline/block.ts';
+import type { LogEntry } from '../../pipeline/entry.ts';
 
 const OPTIONS: PlanOptions = { batchBytes: 1000, maxLineBytes: 256_000, lineTooLong: 'truncate' };
 
-function plan(entries: Parameters<typeof planRequests>[0], options: PlanOptions = OPTIONS): PushPlan[] {
-  return planRequests(entries, new StreamLabeler({}, () => undefined), new MetadataCache(), options);
+function plan(entries: readonly LogEntry[], options: PlanOptions = OPTIONS): PushPlan[] {
+  return planRequests(blocksOf(entries), new StreamLabeler({}, () => undefined), new MetadataCache(), options);
 }
 
 function lines(p: PushPlan): string[] {
@@ -54,8 +55,8 @@ test('long lines are fitted before byte accounting: truncated, or split into con
   const split = plan(entries, { maxLineBytes: 100, batchBytes: 200, lineTooLong: 'split' });
   assert.deepEqual(split.map((p) => p.entries), [2, 1]);
   assert.equal(split.flatMap(lines).join(''), 'y'.repeat(250));
-  const ts = split.flatMap((p) => p.streams.flatMap((s) => s.entries.map((e) => e.ts)));
-  assert.deepEqual(new Set(ts.map((t) => `${t.sec}.${t.nsec}`)).size, 1, 'parts keep the original timestamp');
+  const ts = split.flatMap((p) => p.streams.flatMap((s) => s.entries.map((e) => `${e.sec}.${e.nsec}`)));
+  assert.deepEqual(new Set(ts).size, 1, 'parts keep the original timestamp');
 });
 
 test('halving a request keeps every entry once, in order', () => {
@@ -69,25 +70,21 @@ test('halving a request keeps every entry once, in order', () => {
 });
 
 test('lines read as UTF-8 bytes are planned as those bytes, never decoded; longer ones are fitted as text', () => {
-  const target = makeTarget();
-  const decoded: string[] = [];
-  class Probe extends ReadEntry {
-    override get line(): string {
-      decoded.push(super.line);
-      return super.line;
-    }
-  }
   // Each line is a range of the chunk it arrived in, between a timestamp and the next line.
-  const read = (text: string): ReadEntry => {
+  const builder = new BlockBuilder(makeTarget(), 0, undefined);
+  const chunks: Buffer[] = [];
+  for (const text of ['héllo', 'x'.repeat(300)]) {
     const chunk = Buffer.from(`2024-01-01T00:00:00Z ${text}\nnext line`);
-    return new Probe(target, 0, undefined, { sec: 1, nsec: 0 }, 0, chunk, 21, 21 + Buffer.byteLength(text));
-  };
-  const [p] = plan([read('héllo'), read('x'.repeat(300))], { ...OPTIONS, maxLineBytes: 256 });
+    chunks.push(chunk);
+    builder.addBytes(chunk, 21, 21 + Buffer.byteLength(text), { sec: 1, nsec: 0 }, 0);
+  }
+  const [p] = planRequests([builder.take()!], new StreamLabeler({}, () => undefined), new MetadataCache(), { ...OPTIONS, maxLineBytes: 256 });
   const [first, second] = p.streams[0].entries;
-  assert.ok(Buffer.isBuffer(first.line));
+  assert.equal(first.line, chunks[0], 'the bytes as read, not a copy or a decoded string');
+  assert.equal(first.at, 21);
   assert.equal(first.bytes, Buffer.byteLength('héllo'));
   assert.equal(plannedText(first), 'héllo', 'the range of the chunk, not the chunk');
-  assert.deepEqual(decoded, ['x'.repeat(300)], 'only the over-long line was decoded, to be truncated');
+  assert.equal(typeof second.line, 'string', 'the over-long line was decoded, to be truncated');
   assert.ok(second.bytes <= 256 && second.bytes > 200, String(second.bytes));
   assert.match(plannedText(second), /^x+/);
 });

@@ -1,13 +1,15 @@
 // Turns one pipeline batch into push requests: lines fitted to the size limit, entries grouped into streams by
 // label set (each stream keeping batch order), requests cut so their text stays within `batchBytes`.
-import { hasBytes, type LogEntry } from '../../pipeline/entry.ts';
-import type { Timestamp } from '../../time/timestamp.ts';
-import type { LabelPair, StreamLabeler, StreamLabels } from './labels.ts';
+import type { Batch } from '../../pipeline/block.ts';
+import type { TargetInfo } from '../../pipeline/entry.ts';
+import type { LabelPair, StreamLabeler } from './labels.ts';
 import { fitLine, type LineTooLong } from './lines.ts';
 import { utf8Bytes } from './utf8.ts';
 
 export interface PlannedEntry {
-  readonly ts: Timestamp;
+  /** The timestamp, as numbers: an object of its own per line would be one more to collect. */
+  readonly sec: number;
+  readonly nsec: number;
   /** The line as it is sent: (fitted, repaired) text, or the UTF-8 bytes it was read in, `line[at, at + bytes)`. */
   readonly line: string | Buffer;
   /** Where the line's bytes start in `line` when it is a Buffer (0 for text). */
@@ -37,11 +39,11 @@ export interface PlanOptions {
   readonly lineTooLong: LineTooLong;
 }
 
-/** Structured metadata of an entry: facts with too many values to be labels. */
-export function entryMetadata(entry: LogEntry): LabelPair[] {
+/** Structured metadata of a line: facts with too many values to be labels. */
+export function entryMetadata(target: TargetInfo, restart: number): LabelPair[] {
   return [
-    ['pod_uid', entry.target.podUid],
-    ['restart', String(entry.restart)],
+    ['pod_uid', target.podUid],
+    ['restart', String(restart)],
   ];
 }
 
@@ -50,13 +52,13 @@ export function entryMetadata(entry: LogEntry): LabelPair[] {
  * once per entry.
  */
 export class MetadataCache {
-  readonly #last = new WeakMap<LogEntry['target'], { restart: number; pairs: LabelPair[] }>();
+  readonly #last = new WeakMap<TargetInfo, { restart: number; pairs: LabelPair[] }>();
 
-  of(entry: LogEntry): readonly LabelPair[] {
-    const cached = this.#last.get(entry.target);
-    if (cached !== undefined && cached.restart === entry.restart) return cached.pairs;
-    const pairs = entryMetadata(entry);
-    this.#last.set(entry.target, { restart: entry.restart, pairs });
+  of(target: TargetInfo, restart: number): readonly LabelPair[] {
+    const cached = this.#last.get(target);
+    if (cached !== undefined && cached.restart === restart) return cached.pairs;
+    const pairs = entryMetadata(target, restart);
+    this.#last.set(target, { restart, pairs });
     return pairs;
   }
 }
@@ -91,7 +93,7 @@ class PlanBuilder {
 
 /** Requests for one batch, in order; each holds at most `batchBytes` of text unless one entry alone is larger. */
 export function planRequests(
-  batch: readonly LogEntry[],
+  batch: Batch,
   labeler: StreamLabeler,
   metadataCache: MetadataCache,
   options: PlanOptions,
@@ -105,26 +107,24 @@ export function planRequests(
     }
     builder.add(selector, pairs, entry);
   };
-  // Labels and metadata are looked up when the target or its instance changes, not for every entry of a run.
-  let target: LogEntry['target'] | undefined;
-  let restart = -1;
-  let labels: StreamLabels | undefined;
-  let metadata: readonly LabelPair[] = [];
-  for (const entry of batch) {
-    if (entry.target !== target || entry.restart !== restart || labels === undefined) {
-      target = entry.target;
-      restart = entry.restart;
-      labels = labeler.labelsOf(target);
-      metadata = metadataCache.of(entry);
-    }
-    const { selector, pairs } = labels;
-    if (hasBytes(entry) && entry.utf8End - entry.utf8Start <= options.maxLineBytes) {
-      // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
-      add(selector, pairs, { ts: entry.ts, line: entry.utf8, at: entry.utf8Start, bytes: entry.utf8End - entry.utf8Start, metadata });
-      continue;
-    }
-    for (const line of fitLine(entry.line, options.maxLineBytes, options.lineTooLong)) {
-      add(selector, pairs, { ts: entry.ts, line, at: 0, bytes: utf8Bytes(line), metadata });
+  // Labels and metadata are looked up once per block: its lines share the target and its instance.
+  for (const block of batch) {
+    const { selector, pairs } = labeler.labelsOf(block.target);
+    const metadata = metadataCache.of(block.target, block.restart);
+    for (let i = 0; i < block.length; i++) {
+      const sec = block.sec(i);
+      const nsec = block.nsec(i);
+      const buf = block.buffer(i);
+      const at = block.start(i);
+      const bytes = block.end(i) - at;
+      if (buf !== undefined && bytes <= options.maxLineBytes) {
+        // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
+        add(selector, pairs, { sec, nsec, line: buf, at, bytes, metadata });
+        continue;
+      }
+      for (const line of fitLine(block.text(i), options.maxLineBytes, options.lineTooLong)) {
+        add(selector, pairs, { sec, nsec, line, at: 0, bytes: utf8Bytes(line), metadata });
+      }
     }
   }
   if (builder.entries > 0) plans.push(builder.build());

@@ -2,7 +2,8 @@
 // or said why it never will. `write` resolves only then, so positions advance only past delivered (or counted)
 // entries.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LogEntry, Sink } from '../../pipeline/entry.ts';
+import { batchLines, type Batch } from '../../pipeline/block.ts';
+import type { Sink } from '../../pipeline/entry.ts';
 import { encodeBody, type PushFormat } from './encode.ts';
 import { parseLokiUrl, type LokiEndpoint } from './endpoint.ts';
 import { checkStaticLabels, StreamLabeler } from './labels.ts';
@@ -138,7 +139,7 @@ export class LokiSink implements Sink {
    * `signal` abandons this write (a spool takes the batch instead): the retry loop stops and `write` rejects with
    * an AbortError. A request already sent may still have been accepted; Loki drops exact duplicates on replay.
    */
-  write(batch: readonly LogEntry[], signal?: AbortSignal): Promise<void> {
+  write(batch: Batch, signal?: AbortSignal): Promise<void> {
     if (this.#closing) return Promise.reject(new Error(`${this.name}: write after close`));
     const run = this.#queue.then(() => this.#deliver(batch, signal));
     this.#queue = run.catch(() => undefined);
@@ -170,7 +171,7 @@ export class LokiSink implements Sink {
     return this.#transport.probe(timeoutMs);
   }
 
-  async #deliver(batch: readonly LogEntry[], abandon: AbortSignal | undefined): Promise<void> {
+  async #deliver(batch: Batch, abandon: AbortSignal | undefined): Promise<void> {
     const signal = abandon === undefined ? this.#abort.signal : AbortSignal.any([this.#abort.signal, abandon]);
     const pending = planRequests(batch, this.#labeler, this.#metadata, {
       batchBytes: this.#batchBytes,
@@ -190,9 +191,9 @@ export class LokiSink implements Sink {
     } catch (error) {
       if (!signal.aborted) throw error;
       if (this.#abort.signal.aborted) {
-        throw new Error(`${this.name}: closed before a batch of ${batch.length} entries was delivered`);
+        throw new Error(`${this.name}: closed before a batch of ${batchLines(batch)} entries was delivered`);
       }
-      throw new DOMException(`${this.name}: write of ${batch.length} entries abandoned`, 'AbortError');
+      throw new DOMException(`${this.name}: write of ${batchLines(batch)} entries abandoned`, 'AbortError');
     }
   }
 
