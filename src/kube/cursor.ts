@@ -125,12 +125,15 @@ export class Cursor {
   readonly windowSec: number;
   readonly marginSec: number;
   #total = 0;
-  #newest: Timestamp | undefined;
+  // The newest timestamp delivered, as numbers (NaN seconds: none yet): records run for every line, and kept as a
+  // Timestamp it would be an object per line.
+  #newestSec = Number.NaN;
+  #newestNsec = 0;
   // Ring of per-second counts: slot (sec mod windowSec+1) holds the count of second #slotSec[slot].
   #slotSec: number[];
   #slotCount: number[];
-  // The timestamp the last line was counted under: its own, or its predecessor's when it had none.
-  #lastTs: Timestamp | undefined;
+  // The second the last line was counted under: its own, or its predecessor's when it had none.
+  #lastSec: number | undefined;
   // lineHash of the last delivered line.
   #lastHash: number | undefined;
   // The last RECENT_LINES delivered lines: the second each was counted under, and its hash.
@@ -168,7 +171,7 @@ export class Cursor {
 
   /** The newest timestamp delivered (timestamps are not monotonic: this is the maximum, not the last). */
   get newest(): Timestamp | undefined {
-    return this.#newest;
+    return Number.isNaN(this.#newestSec) ? undefined : { sec: this.#newestSec, nsec: this.#newestNsec };
   }
 
   /**
@@ -176,18 +179,34 @@ export class Cursor {
    * lineHash(ts, text), computed once per line by the follower (the text itself is not needed here).
    */
   record(ts: Timestamp | undefined, hash: number): void {
-    this.#total++;
-    this.#lastHash = hash;
-    const counted = ts ?? this.#lastTs;
-    if (counted === undefined) {
-      this.#recent.add(Number.NEGATIVE_INFINITY, hash, Number.NEGATIVE_INFINITY);
+    if (ts !== undefined) {
+      this.recordAt(ts.sec, ts.nsec, hash);
       return;
     }
-    this.#lastTs = counted;
-    if (this.#newest === undefined || compareTimestamps(counted, this.#newest) > 0) this.#newest = counted;
-    this.#recent.add(counted.sec, hash, this.#newest.sec - this.windowSec);
-    const sec = counted.sec;
-    if (sec < this.#newest.sec - this.windowSec) return;
+    this.#total++;
+    this.#lastHash = hash;
+    if (this.#lastSec === undefined) this.#recent.add(Number.NEGATIVE_INFINITY, hash, Number.NEGATIVE_INFINITY);
+    else this.#count(this.#lastSec, hash);
+  }
+
+  /** record() of a line stamped `sec`.`nsec`, for callers that hold timestamps as numbers. */
+  recordAt(sec: number, nsec: number, hash: number): void {
+    this.#total++;
+    this.#lastHash = hash;
+    this.#lastSec = sec;
+    // Comparisons with NaN are false: the first line is the newest so far.
+    if (!(sec < this.#newestSec || (sec === this.#newestSec && nsec <= this.#newestNsec))) {
+      this.#newestSec = sec;
+      this.#newestNsec = nsec;
+    }
+    this.#count(sec, hash);
+  }
+
+  /** Remembers a line counted under second `sec`, and counts it when `sec` is inside the window. */
+  #count(sec: number, hash: number): void {
+    const floor = this.#newestSec - this.windowSec;
+    this.#recent.add(sec, hash, floor);
+    if (sec < floor) return;
     const slot = this.#slot(sec);
     if (this.#slotSec[slot] !== sec) {
       // Two seconds inside the window never share a slot, so the slot holds a second that left the window.
@@ -200,12 +219,12 @@ export class Cursor {
 
   /** Where to resume: the `sinceTime` to ask for and how many lines of the reply to skip. */
   resume(): ResumePoint {
-    const newest = this.#newest;
+    const newest = this.newest;
     if (newest === undefined) {
       return { sinceSec: undefined, skip: this.#total, expectHash: this.#total > 0 ? this.#lastHash : undefined, newest: undefined, expect: this.#recentSince(Number.NEGATIVE_INFINITY) };
     }
     const floor = newest.sec - this.windowSec;
-    const lastSec = this.#lastTs === undefined ? undefined : this.#lastTs.sec;
+    const lastSec = this.#lastSec;
     let since = newest.sec - this.marginSec;
     // Keep the last delivered line inside the replay (when its second is still counted) so the boundary is checked.
     if (lastSec !== undefined && lastSec < since && lastSec >= floor) since = lastSec;
@@ -225,7 +244,7 @@ export class Cursor {
 
   toJSON(): CursorJSON {
     const j: CursorJSON = { instance: this.instance, windowSec: this.windowSec, marginSec: this.marginSec, total: this.#total, counts: [] };
-    const newest = this.#newest;
+    const newest = this.newest;
     if (newest !== undefined) {
       j.newest = formatTimestamp(newest);
       for (let i = 0; i < this.#slotSec.length; i++) {
@@ -234,7 +253,7 @@ export class Cursor {
       }
       j.counts.sort((a, b) => a[0] - b[0]);
     }
-    if (this.#lastTs !== undefined) j.lastSec = this.#lastTs.sec;
+    if (this.#lastSec !== undefined) j.lastSec = this.#lastSec;
     if (this.#total > 0) j.lastHash = this.#lastHash;
     const floor = newest === undefined ? Number.NEGATIVE_INFINITY : newest.sec - this.windowSec;
     const recent: [number, number][] = [];
@@ -262,7 +281,8 @@ export class Cursor {
     if (j.newest !== undefined) {
       const newest = typeof j.newest === 'string' ? parseTimestamp(j.newest) : undefined;
       if (newest === undefined) invalid('"newest" must be an RFC3339 timestamp');
-      c.#newest = newest;
+      c.#newestSec = newest.sec;
+      c.#newestNsec = newest.nsec;
     }
     if (!Array.isArray(j.counts)) invalid('"counts" must be an array of [second, lines] pairs');
     let counted = 0;
@@ -270,7 +290,7 @@ export class Cursor {
       if (!Array.isArray(pair) || pair.length !== 2) invalid('"counts" must be an array of [second, lines] pairs');
       const sec = expectInt(pair[0], 'counts second');
       const n = expectInt(pair[1], 'counts lines', 1);
-      const newest = c.#newest;
+      const newest = c.newest;
       if (newest === undefined || sec > newest.sec || sec < newest.sec - c.windowSec) {
         invalid(`"counts" second ${sec} lies outside the window below "newest"`);
       }
@@ -283,11 +303,10 @@ export class Cursor {
     if (counted > total) invalid(`"counts" add up to ${counted} lines, more than "total" (${total})`);
     if (j.lastSec !== undefined) {
       const lastSec = expectInt(j.lastSec, 'lastSec');
-      const newest = c.#newest;
+      const newest = c.newest;
       if (newest === undefined || lastSec > newest.sec) invalid('"lastSec" must not be newer than "newest"');
-      // Only the second of the last line matters from here on (for the boundary check and for timestamp-less lines).
-      c.#lastTs = lastSec === newest.sec ? newest : { sec: lastSec, nsec: 0 };
-    } else if (c.#newest !== undefined) {
+      c.#lastSec = lastSec;
+    } else if (c.newest !== undefined) {
       invalid('"lastSec" is missing although "newest" is set');
     }
     if (total > 0) {
