@@ -377,3 +377,15 @@ test('a quiet container keeps RECENT_KEPT recent lines, a burst keeps its window
   assert.ok(c.recentCapacity <= 2 * RECENT_KEPT, `room for ${c.recentCapacity} lines after the burst`);
   assert.deepEqual([...c.recentHashes()].slice(-3), [20_997, 20_998, 20_999]);
 });
+
+test('per-second counts stay right when seconds alternate and wrap around the ring', () => {
+  const c = new Cursor(0, { windowSec: 3, marginSec: 1 });
+  // Seconds 100..107 with stragglers one and two seconds back: every slot is reused and revisited.
+  const secs = [100, 101, 100, 101, 102, 100, 103, 102, 104, 103, 101, 105, 104, 106, 105, 107, 105, 106];
+  secs.forEach((sec, i) => c.recordAt(sec, i, i));
+  const newest = 107;
+  const expected = new Map<number, number>();
+  for (const sec of secs) if (sec >= newest - 3) expected.set(sec, (expected.get(sec) ?? 0) + 1);
+  assert.deepEqual(c.toJSON().counts, [...expected].sort((a, b) => a[0] - b[0]));
+  assert.equal(c.resume().skip, secs.filter((s) => s >= newest - 1).length);
+});

@@ -132,6 +132,7 @@ export class Cursor {
   // Ring of per-second counts: slot (sec mod windowSec+1) holds the count of second #slotSec[slot].
   #slotSec: number[];
   #slotCount: number[];
+  #lastSlot = 0;
   // The second the last line was counted under: its own, or its predecessor's when it had none.
   #lastSec: number | undefined;
   // lineHash of the last delivered line.
@@ -207,14 +208,19 @@ export class Cursor {
     const floor = this.#newestSec - this.windowSec;
     this.#recent.add(sec, hash, floor);
     if (sec < floor) return;
-    const slot = this.#slot(sec);
+    // Lines mostly come in runs of one second: the slot of the last one is tried before a division.
+    let slot = this.#lastSlot;
     if (this.#slotSec[slot] !== sec) {
-      // Two seconds inside the window never share a slot, so the slot holds a second that left the window.
-      this.#slotSec[slot] = sec;
-      this.#slotCount[slot] = 1;
-    } else {
-      this.#slotCount[slot]++;
+      slot = this.#slot(sec);
+      this.#lastSlot = slot;
+      if (this.#slotSec[slot] !== sec) {
+        // Two seconds inside the window never share a slot, so the slot holds a second that left the window.
+        this.#slotSec[slot] = sec;
+        this.#slotCount[slot] = 1;
+        return;
+      }
     }
+    this.#slotCount[slot]++;
   }
 
   /** Where to resume: the `sinceTime` to ask for and how many lines of the reply to skip. */
@@ -377,7 +383,9 @@ class RecentLines {
       if (cap < RECENT_LINES) cap = this.#resize(Math.min(RECENT_LINES, cap * 2));
       else this.#dropOldest();
     }
-    const k = (this.#start + this.#size) % cap;
+    // The ring's index without a division: this runs for every line, twice.
+    let k = this.#start + this.#size;
+    if (k >= cap) k -= cap;
     this.#sec[k] = sec;
     this.#hash[k] = hash;
     this.#size++;
@@ -393,7 +401,7 @@ class RecentLines {
   }
 
   #dropOldest(): void {
-    this.#start = (this.#start + 1) % this.#sec.length;
+    if (++this.#start === this.#sec.length) this.#start = 0;
     this.#size--;
   }
 

@@ -123,11 +123,6 @@ function lastMetadataEncoder(): (metadata: readonly LabelPair[]) => Buffer {
   };
 }
 
-function entrySize(entry: PlannedEntry, metadata: Buffer): number {
-  const ts = timestampSize(entry);
-  return 1 + varintSize(ts) + ts + stringFieldSize(entry.bytes) + metadata.length;
-}
-
 /** The uncompressed protobuf PushRequest, written straight into one buffer of the exact size. */
 export function encodePushRequest(streams: readonly PlannedStream[]): Uint8Array {
   const layout = layOut(streams);
@@ -138,32 +133,51 @@ interface Layout {
   readonly total: number;
   readonly streamSizes: readonly number[];
   readonly labelBytes: readonly number[];
+  /** Each entry message's size and its timestamp's, in request order (shared arrays, reused by the next layOut). */
+  readonly entrySizes: Int32Array;
+  readonly timestampSizes: Int32Array;
 }
+
+// The size of each entry message and of its timestamp, in request order: layOut works them out, writePushRequest
+// writes them. Reused from request to request, like the body buffer.
+let entrySizes = new Int32Array(0);
+let timestampSizes = new Int32Array(0);
 
 /** Sizes of the request and of each stream message, which protobuf writes before their contents. */
 function layOut(streams: readonly PlannedStream[]): Layout {
   const streamSizes = new Array<number>(streams.length);
   const labelBytes = new Array<number>(streams.length);
+  let entries = 0;
+  for (const stream of streams) entries += stream.entries.length;
+  if (entrySizes.length < entries) {
+    entrySizes = new Int32Array(entries * 2);
+    timestampSizes = new Int32Array(entries * 2);
+  }
   let total = 0;
+  let e = 0;
   for (let s = 0; s < streams.length; s++) {
     labelBytes[s] = utf8Bytes(streams[s].labels);
     let size = stringFieldSize(labelBytes[s]);
     const metadataOf = lastMetadataEncoder();
     for (const entry of streams[s].entries) {
       const metadata = metadataOf(entry.metadata);
-      const entryBytes = entrySize(entry, metadata);
+      const ts = timestampSize(entry);
+      const entryBytes = 1 + varintSize(ts) + ts + stringFieldSize(entry.bytes) + metadata.length;
+      timestampSizes[e] = ts;
+      entrySizes[e++] = entryBytes;
       size += 1 + varintSize(entryBytes) + entryBytes;
     }
     streamSizes[s] = size;
     total += 1 + varintSize(size) + size;
   }
-  return { total, streamSizes, labelBytes };
+  return { total, streamSizes, labelBytes, entrySizes, timestampSizes };
 }
 
 /** Writes the request into `out` (at least `layout.total` long) and returns the written part. */
 function writePushRequest(streams: readonly PlannedStream[], layout: Layout, out: Buffer): Buffer {
-  const { streamSizes, labelBytes } = layout;
+  const { streamSizes, labelBytes, entrySizes, timestampSizes } = layout;
   let pos = 0;
+  let e = 0;
   for (let s = 0; s < streams.length; s++) {
     out[pos++] = KEY_STREAMS;
     pos = writeVarint(out, pos, streamSizes[s]);
@@ -172,9 +186,9 @@ function writePushRequest(streams: readonly PlannedStream[], layout: Layout, out
     for (const entry of streams[s].entries) {
       const metadata = metadataOf(entry.metadata);
       out[pos++] = KEY_ENTRIES;
-      pos = writeVarint(out, pos, entrySize(entry, metadata));
+      pos = writeVarint(out, pos, entrySizes[e]);
       out[pos++] = KEY_TIMESTAMP;
-      pos = writeVarint(out, pos, timestampSize(entry));
+      pos = writeVarint(out, pos, timestampSizes[e++]);
       if (entry.sec !== 0) {
         out[pos++] = KEY_SECONDS;
         pos = writeVarint(out, pos, entry.sec);
