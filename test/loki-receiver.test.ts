@@ -9,7 +9,6 @@ import { gzipSync } from 'node:zlib';
 import { encodeBody, encodePushJson } from '../src/sinks/loki/encode.ts';
 import type { LabelPair } from '../src/sinks/loki/labels.ts';
 import type { PlannedStream } from '../src/sinks/loki/plan.ts';
-import { plannedStream } from './loki-fixtures.ts';
 import { parseRejection } from '../src/sinks/loki/policy.ts';
 import { startLokiReceiver, type LokiReceiver, type LokiReceiverOptions } from './loki-receiver.ts';
 
@@ -27,7 +26,11 @@ async function start(options: LokiReceiverOptions = {}): Promise<LokiReceiver> {
 const NOW = Math.floor(Date.now() / 1000);
 
 function stream(labels: string, lines: [number, string][], metadata: LabelPair[] = []): PlannedStream {
-  return plannedStream(labels, [], lines.map(([sec, line]) => ({ sec, nsec: 0, line, metadata })));
+  return {
+    labels,
+    pairs: [],
+    entries: lines.map(([sec, line]) => ({ sec, nsec: 0, line, at: 0, bytes: Buffer.byteLength(line), metadata })),
+  };
 }
 
 async function push(receiver: LokiReceiver, streams: PlannedStream[]): Promise<{ status: number; text: string }> {
