@@ -7,4 +7,9 @@
 // 8 MiB, not less: under a 1 KiB-line flood 4 MiB semi-spaces meant ~44 scavenges a second, promoted every batch
 // waiting for its push and tripled the major GCs (4.2–4.9 CPU s per M lines against 3.7–4.2 with 8 MiB, which
 // kept pace with kubectl where 4 MiB reached 0.91 of its rate); the idle fan-out was no bigger with 8 (bench/README.md).
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+//
+// No allocation-site pretenuring: V8 sees lines' objects outlive a scavenge while they wait in a batch and then
+// allocates them straight into the old generation, which under a 1 KiB-line flood meant a mark-compact every 0.4 s
+// (each marking the ~35 MiB the tailer holds anyway) and its GC threads at 0.17 of a core. Without it they die young:
+// 4.8–5.1 CPU µs per line against 5.9–6.2, and at 100 B the same or a little less (bench/README.md, seventh round).
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring'];
