@@ -148,6 +148,7 @@ export function blocksOf(entries: readonly LogEntry[]): LineBlock[] {
   return out;
 }
 
+/** What a line counts for in the in-flight bound: its text's bytes (characters when held as text) + LINE_OVERHEAD. */
 function lineSize(source: Buffer | string, start: number, end: number): number {
   return (typeof source === 'string' ? source.length : end - start) + LINE_OVERHEAD;
 }
@@ -188,14 +189,14 @@ export class BlockBuilder {
       source++;
     }
     this.#add(source, start, end, ts, hash);
-    this.#size += end - start + LINE_OVERHEAD;
+    this.#size += lineSize(buf, start, end);
   }
 
   /** A line held as text. */
   addText(text: string, ts: Timestamp, hash: number): void {
     this.#sources.push(text);
     this.#add(this.#sources.length - 1, 0, 0, ts, hash);
-    this.#size += text.length + LINE_OVERHEAD;
+    this.#size += lineSize(text, 0, 0);
   }
 
   /** The lines added since the last take, as a block; undefined when there are none. */
