@@ -67,7 +67,7 @@ export class LineBlock {
 
   /** The Buffer holding the line's bytes as read, `buffer(i)[start(i), end(i))`; undefined for a line held as text. */
   buffer(i: number): Buffer | undefined {
-    const source = this.#sources[this.#cols[i * STRIDE + SOURCE]];
+    const source = this.#source(i);
     return typeof source === 'string' ? undefined : source;
   }
 
@@ -80,13 +80,13 @@ export class LineBlock {
   }
 
   text(i: number): string {
-    const source = this.#sources[this.#cols[i * STRIDE + SOURCE]];
+    const source = this.#source(i);
     return typeof source === 'string' ? source : source.toString('utf8', this.start(i), this.end(i));
   }
 
   /** UTF-8 bytes of the line's text. */
   utf8Bytes(i: number): number {
-    const source = this.#sources[this.#cols[i * STRIDE + SOURCE]];
+    const source = this.#source(i);
     return typeof source === 'string' ? Buffer.byteLength(source) : this.end(i) - this.start(i);
   }
 
@@ -105,9 +105,14 @@ export class LineBlock {
     let size = 0;
     rows.forEach((row) => {
       cols.push(...this.#cols.slice(row * STRIDE, (row + 1) * STRIDE));
-      size += lineSize(this.#sources[this.#cols[row * STRIDE + SOURCE]], this.start(row), this.end(row));
+      size += lineSize(this.#source(row), this.start(row), this.end(row));
     });
     return new LineBlock(this.target, this.restart, this.containerId, this.#sources, cols, size);
+  }
+
+  /** What holds line `i`: the Buffer it was read in, or its text. */
+  #source(i: number): Buffer | string {
+    return this.#sources[this.#cols[i * STRIDE + SOURCE]];
   }
 }
 
