@@ -189,8 +189,10 @@ export class SpoolStore {
   async removeOldest(): Promise<void> {
     const segment = this.#segments.shift();
     if (segment === undefined) return;
-    this.#bytes -= segment.bytes;
     await rm(segment.file, { force: true });
+    // Counted until the file is gone: the disk holds it until then, and the spool-bytes gauge (reported right after
+    // this resolves) then never shows an empty spool that still has a file.
+    this.#bytes -= segment.bytes;
   }
 }
 
