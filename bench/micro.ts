@@ -4,7 +4,7 @@
 // we run on are shared, and time spent descheduled says nothing about the code.
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { Cursor, arrivedLineHash, lineHash } from '../src/kube/cursor.ts';
-import { LineSplitter, readLogHead, type MutableLogHead } from '../src/kube/lines.ts';
+import { LineSplitter, logHead, readLogHead } from '../src/kube/lines.ts';
 import { batchBy } from '../src/pipeline/batch.ts';
 import { batchEntries, batchLines, BlockBuilder, type Batch, type LineBlock } from '../src/pipeline/block.ts';
 import type { LogEntry } from '../src/pipeline/entry.ts';
@@ -83,7 +83,7 @@ function readChunks(entries: readonly LogEntry[]): LineBlock[] {
     const end = start + chunk.write(e.line, start);
     chunk[end] = 10;
     pos = end + 1;
-    builder.addBytes(chunk, start, end, e.ts, lineHash(e.ts, e.line));
+    builder.addBytes(chunk, start, end, e.ts.sec, e.ts.nsec, lineHash(e.ts, e.line));
   }
   const last = builder.take();
   if (last !== undefined) blocks.push(last);
@@ -130,16 +130,15 @@ export function benchParse(opts: MicroOptions): MicroResult {
     const splitter = new LineSplitter();
     const cursor = new Cursor(0);
     const builder = new BlockBuilder(target, 0, undefined);
-    const head: MutableLogHead = { ts: undefined, textStart: 0 };
+    const head = logHead();
     for (const chunk of chunks) {
       splitter.push(chunk);
       while (splitter.next()) {
         const { line, start, end } = splitter;
-        readLogHead(line, start, end, head);
-        const ts = head.ts!;
-        const hash = arrivedLineHash(line, head.textStart, end, ts, splitter);
-        cursor.record(ts, hash);
-        builder.addBytes(line, head.textStart, end, ts, hash);
+        const { sec, nsec, textStart } = readLogHead(line, start, end, head);
+        const hash = arrivedLineHash(line, textStart, end, sec, nsec, splitter);
+        cursor.recordAt(sec, nsec, hash);
+        builder.addBytes(line, textStart, end, sec, nsec, hash);
       }
       builder.take();
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Positions, PositionsError, POSITIONS_KIND } from './positions.ts';
+import { Positions, PositionsError, POSITIONS_KIND, POSITIONS_VERSION } from './positions.ts';
 import { Cursor, lineHash } from './kube/cursor.ts';
 import { blocksOf } from './pipeline/block.ts';
 import type { LogEntry, TargetInfo } from './pipeline/entry.ts';
@@ -49,7 +49,7 @@ test('round trip: what is saved loads back with the same containers and cursors'
   await p.save();
 
   const doc = JSON.parse(await readFile(file, 'utf8'));
-  assert.equal(doc.version, 1);
+  assert.equal(doc.version, POSITIONS_VERSION);
   assert.equal(doc.kind, POSITIONS_KIND);
   assert.deepEqual(Object.keys(doc.targets).sort(), ['uid-a/app', 'uid-b/sidecar']);
   assert.deepEqual(
@@ -88,6 +88,42 @@ test('resume after save and load is the resume of the cursor that saw every ackn
   assert.equal(start.containerId, 'containerd://a1');
   assert.deepEqual(start.cursor.resume(), reference.resume());
   assert.equal(start.cursor.total, batch.length);
+});
+
+test('a version-1 file (FNV-1a line hashes) loads without its hashes: the resume skips by count, and saving upgrades it', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'positions.json');
+  const a = target('uid-a');
+  const batch = lines(a, 'containerd://a1', 0, 5000, 12);
+  const reference = new Cursor(0);
+  for (const e of batch) reference.record(e.ts, lineHash(e.ts, e.line));
+  const p = await Positions.load(file, { retentionMs: HOUR });
+  assert.equal(p.upgraded, false);
+  p.acknowledge(blocksOf(batch));
+  await p.save();
+  // As the previous release wrote it: version 1, its hashes those of another function.
+  const doc = JSON.parse(await readFile(file, 'utf8'));
+  doc.version = 1;
+  const cursor = doc.targets[a.key].cursor;
+  cursor.lastHash = 12345;
+  cursor.recent = cursor.recent.map(([sec]: [number, number]) => [sec, 777]);
+  await writeFile(file, JSON.stringify(doc));
+
+  const old = await Positions.load(file, { retentionMs: HOUR });
+  assert.equal(old.upgraded, true);
+  const point = old.startOf(a.key)!.cursor.resume();
+  const expected = reference.resume();
+  assert.deepEqual({ sinceSec: point.sinceSec, skip: point.skip, newest: point.newest }, { sinceSec: expected.sinceSec, skip: expected.skip, newest: expected.newest });
+  assert.equal(point.expectHash, undefined, 'the old hash of the boundary line cannot be checked');
+  assert.deepEqual(point.expect, [], 'nor the old hashes of the lines before it');
+  // Saved in the current version at the first save, still without the hashes it could not read, and loaded back.
+  await old.save();
+  const saved = JSON.parse(await readFile(file, 'utf8'));
+  assert.equal(saved.version, POSITIONS_VERSION);
+  assert.equal(saved.targets[a.key].cursor.lastHash, undefined);
+  const again = await Positions.load(file, { retentionMs: HOUR });
+  assert.equal(again.upgraded, false);
+  assert.equal(again.startOf(a.key)!.cursor.resume().skip, expected.skip);
 });
 
 test('entries of several targets interleaved in one batch advance each target\'s own cursor', async (t) => {
@@ -173,7 +209,7 @@ test('time the tailer was not running does not count as a target being gone', as
 
 test('an unusable positions file is a one-line error naming the file and the way out', async (t) => {
   const dir = await tempDir(t);
-  const valid = { version: 1, kind: POSITIONS_KIND, targets: {} };
+  const valid = { version: POSITIONS_VERSION, kind: POSITIONS_KIND, targets: {} };
   const entry = { namespace: 'ns', pod: 'p', container: 'app', containerId: 'c', updatedAt: '2024-01-01T00:00:00Z', cursor: new Cursor(0).toJSON() };
   const cases: [string, string | null, RegExp][] = [
     ['corrupt JSON', '{"version":1,"kind":"k8s-tail', /not JSON/],
@@ -181,8 +217,8 @@ test('an unusable positions file is a one-line error naming the file and the way
     ['wrong kind', JSON.stringify({ ...valid, kind: 'promtail-positions' }), /"kind" is "promtail-positions"/],
     ['foreign content', 'positions:\n  /var/log/x.log: "123"\n', /not JSON/],
     ['an array', '[]', /not a JSON object/],
-    ['wrong version', JSON.stringify({ ...valid, version: 2 }), /"version" is 2, this tailer reads version 1/],
-    ['targets missing', JSON.stringify({ version: 1, kind: POSITIONS_KIND }), /"targets" must be an object/],
+    ['wrong version', JSON.stringify({ ...valid, version: 3 }), /"version" is 3, this tailer reads versions 1 and 2/],
+    ['targets missing', JSON.stringify({ version: POSITIONS_VERSION, kind: POSITIONS_KIND }), /"targets" must be an object/],
     ['bad cursor', JSON.stringify({ ...valid, targets: { 'u/app': { ...entry, cursor: { instance: -1 } } } }), /target "u\/app": invalid saved cursor/],
     ['bad updatedAt', JSON.stringify({ ...valid, targets: { 'u/app': { ...entry, updatedAt: 'yesterday' } } }), /"updatedAt" must be an RFC3339/],
     ['key of another container', JSON.stringify({ ...valid, targets: { 'u/web': entry } }), /the key must be/],

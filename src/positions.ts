@@ -12,7 +12,9 @@ import type { Batch } from './pipeline/block.ts';
 import type { TargetInfo } from './pipeline/entry.ts';
 import { formatTimestamp, parseTimestamp, timestampFromMillis } from './time/timestamp.ts';
 
-export const POSITIONS_VERSION = 1;
+export const POSITIONS_VERSION = 2;
+/** Version 1 saved line hashes of another function (FNV-1a); its cursors are read without them. */
+const POSITIONS_VERSION_FNV = 1;
 export const POSITIONS_KIND = 'k8s-tailer-positions';
 
 export class PositionsError extends Error {
@@ -67,12 +69,21 @@ export class Positions {
   #saving: Promise<void> = Promise.resolve();
   #dirReady = false;
 
-  private constructor(file: string, opts: PositionsOptions, targets: Map<string, TargetState>) {
+  /**
+   * The file was written by a release that hashed lines with FNV-1a (version 1): its cursors were read without their
+   * hashes, so each target's first resume skips the replayed lines by count alone. Saved as the current version.
+   */
+  readonly upgraded: boolean;
+
+  private constructor(file: string, opts: PositionsOptions, targets: Map<string, TargetState>, upgraded: boolean) {
     if (!Number.isFinite(opts.retentionMs) || opts.retentionMs < 0) throw new Error(`positions retention must be a duration >= 0, got ${opts.retentionMs}`);
     this.file = file;
     this.#retentionMs = opts.retentionMs;
     this.#now = opts.now ?? Date.now;
     this.#targets = targets;
+    this.upgraded = upgraded;
+    // The first save rewrites an old file in the current version.
+    this.#dirty = upgraded;
   }
 
   /** Reads the file; a missing file means no positions yet. Anything else unusable is a PositionsError. */
@@ -84,8 +95,8 @@ export class Positions {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw notValid(file, `cannot read it: ${errorText(err)}`);
     }
     const now = (opts.now ?? Date.now)();
-    const targets = text === undefined ? new Map<string, TargetState>() : parsePositions(file, text, now);
-    return new Positions(file, opts, targets);
+    const parsed = text === undefined ? { targets: new Map<string, TargetState>(), hashes: true } : parsePositions(file, text, now);
+    return new Positions(file, opts, parsed.targets, !parsed.hashes);
   }
 
   get size(): number {
@@ -275,7 +286,7 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Parses and checks the whole file: one bad entry makes it not valid (a partial load would silently reset). */
-function parsePositions(file: string, text: string, now: number): Map<string, TargetState> {
+function parsePositions(file: string, text: string, now: number): { targets: Map<string, TargetState>; hashes: boolean } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -284,7 +295,10 @@ function parsePositions(file: string, text: string, now: number): Map<string, Ta
   }
   if (!isObject(doc)) throw notValid(file, 'not a JSON object');
   if (doc.kind !== POSITIONS_KIND) throw notValid(file, `"kind" is ${JSON.stringify(doc.kind)}, expected "${POSITIONS_KIND}": not a k8s-tailer positions file`);
-  if (doc.version !== POSITIONS_VERSION) throw notValid(file, `"version" is ${JSON.stringify(doc.version)}, this tailer reads version ${POSITIONS_VERSION}`);
+  if (doc.version !== POSITIONS_VERSION && doc.version !== POSITIONS_VERSION_FNV) {
+    throw notValid(file, `"version" is ${JSON.stringify(doc.version)}, this tailer reads versions ${POSITIONS_VERSION_FNV} and ${POSITIONS_VERSION}`);
+  }
+  const hashes = doc.version === POSITIONS_VERSION;
   if (!isObject(doc.targets)) throw notValid(file, '"targets" must be an object');
   const targets = new Map<string, TargetState>();
   for (const [key, raw] of Object.entries(doc.targets)) {
@@ -304,7 +318,7 @@ function parsePositions(file: string, text: string, now: number): Map<string, Ta
     if (updated === undefined) throw bad('"updatedAt" must be an RFC3339 timestamp');
     let cursor: Cursor;
     try {
-      cursor = Cursor.fromJSON(raw.cursor);
+      cursor = Cursor.fromJSON(raw.cursor, { hashes });
     } catch (err) {
       throw bad(errorText(err));
     }
@@ -312,7 +326,7 @@ function parsePositions(file: string, text: string, now: number): Map<string, Ta
     // Time the tailer was not running does not count towards retention: it could not see the target.
     targets.set(key, { namespace, pod, container, containerId, cursor, seenAt, pruneFrom: Math.max(seenAt, now), text: undefined });
   }
-  return targets;
+  return { targets, hashes };
 }
 
 function notValid(file: string, why: string): PositionsError {

@@ -203,6 +203,9 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
     outputs: sinks.map((s) => s.name).join(','),
     positions: `${cfg.positionsFile} (${positions.size} targets)`,
   });
+  if (positions.upgraded) {
+    log.warn('The positions file was written by an older release (version 1, other line hashes): each target resumes by line count without checking the boundary line once, then the file is saved in the current version');
+  }
 
   const stop$ = new Subject<void>();
   const onSignal = (sig: string): void => {

@@ -4,7 +4,6 @@ import { isUtf8 } from 'node:buffer';
 import { Cursor, RECENT_KEPT, RECENT_LINES, ResumeFilter, arrivedLineHash, lineHash, lineHashBytes, type CursorJSON, type CursorOptions } from './cursor.ts';
 import { parseLogLine } from './lines.ts';
 import type { Timestamp } from '../time/timestamp.ts';
-import { fnv1a32, fnv1a32Bytes } from '../hash.ts';
 import { seededRandom as rng } from '../sim/random.ts';
 
 // A simulated container log file and the kubelet's replay of it.
@@ -243,16 +242,26 @@ test('the boundary hash covers timestamp and text', () => {
   assert.notEqual(lineHash(undefined, 'a'), lineHash(at(0, 0), 'a'));
 });
 
-test('the line hash is FNV-1a of "sec.nsec " and the UTF-8 bytes of the text (saved positions depend on it)', () => {
-  const seed = fnv1a32('1700000123.45000 ');
-  assert.equal(lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'hello'), fnv1a32('hello', seed));
+test('the line hash covers the timestamp and the UTF-8 bytes of the text, whether they come as text or as bytes read', () => {
+  const ts = { sec: 1_700_000_123, nsec: 45_000 };
   const utf8 = Buffer.from('héllo ✓ 😀');
-  assert.equal(lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'héllo ✓ 😀'), fnv1a32Bytes(utf8, 0, utf8.length, seed));
+  assert.equal(lineHash(ts, 'héllo ✓ 😀'), lineHashBytes(ts, utf8, 0, utf8.length));
   // The follower hashes the bytes the line arrived in, at their offset: the same value.
   const raw = Buffer.concat([Buffer.from('2023-11-14T22:15:23.000045000Z '), utf8]);
-  assert.equal(lineHashBytes({ sec: 1_700_000_123, nsec: 45_000 }, raw, 31, raw.length), lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'héllo ✓ 😀'));
-  assert.equal(lineHash({ sec: 0, nsec: 0 }, ''), fnv1a32('0.0 '));
-  assert.equal(lineHash(undefined, 'x'), fnv1a32('x', fnv1a32('-')));
+  assert.equal(lineHashBytes(ts, raw, 31, raw.length), lineHash(ts, 'héllo ✓ 😀'));
+  assert.notEqual(lineHash(ts, 'héllo ✓ 😀'), lineHash({ sec: 1_700_000_124, nsec: 45_000 }, 'héllo ✓ 😀'));
+  assert.notEqual(lineHash(ts, ''), lineHash(undefined, ''));
+  for (const h of [lineHash(ts, 'x'), lineHash(undefined, 'x'), lineHash({ sec: 0, nsec: 0 }, '')]) assert.ok(Number.isInteger(h) && h >= 0 && h <= 0xffffffff);
+});
+
+// Values of this release's line hash, as positions files of version 2 hold them.
+const PINNED = { hello: 3978158694, empty: 4208756756, untimed: 3090336526, long: 2569175313 };
+
+test('the line hash keeps its values: positions files save them (a change needs a new positions version)', () => {
+  assert.equal(lineHash({ sec: 1_700_000_123, nsec: 45_000 }, 'hello'), PINNED.hello);
+  assert.equal(lineHash({ sec: 0, nsec: 0 }, ''), PINNED.empty);
+  assert.equal(lineHash(undefined, 'x'), PINNED.untimed);
+  assert.equal(lineHash({ sec: 4_102_444_800, nsec: 999_999_999 }, 'a'.repeat(300) + 'é'), PINNED.long);
 });
 
 test('old seconds leave the window; counts survive a JSON round trip', () => {
@@ -296,7 +305,7 @@ test('malformed saved cursors are rejected with a message naming the problem', (
     [{ ...good, lastSec: BASE_SEC + 1 }, /"lastSec" must not be newer/],
     [{ ...good, lastSec: undefined }, /"lastSec" is missing/],
     [{ ...good, lastHash: -1 }, /"lastHash" must be a 32-bit unsigned integer/],
-    [{ ...good, lastHash: undefined }, /"lastHash"/],
+    [{ ...good, lastHash: 2 ** 32 }, /"lastHash" must be a 32-bit unsigned integer/],
   ];
   for (const [input, message] of cases) {
     assert.throws(() => Cursor.fromJSON(input), (e: Error) => {
@@ -325,13 +334,13 @@ test('long lines hash by length and both ends: a change at either end or in leng
   const wide = 'é'.repeat(200);
   const bytes = Buffer.from(wide);
   assert.equal(lineHash(ts, wide), lineHashBytes(ts, bytes, 0, bytes.length));
-  assert.notEqual(lineHash(ts, wide), fnv1a32Bytes(bytes, 0, bytes.length, fnv1a32('0.1 ')));
+  assert.equal(lineHash(ts, 'é'.repeat(90) + 'x'.repeat(20) + 'é'.repeat(100)), lineHash(ts, 'é'.repeat(90) + 'y'.repeat(20) + 'é'.repeat(100)), 'the middle of a long line is not hashed');
 });
 
 test('a line is hashed from the bytes it arrived in; invalid UTF-8 is left to the caller', () => {
   const hashOf = (raw: Buffer): number => {
     const p = parseLogLine(raw);
-    return arrivedLineHash(raw, p.textStart, raw.length, p.ts, { validUtf8: () => isUtf8(raw) });
+    return arrivedLineHash(raw, p.textStart, raw.length, p.ts?.sec ?? Number.NaN, p.ts?.nsec ?? 0, { validUtf8: () => isUtf8(raw) });
   };
   const good = Buffer.from('2024-01-01T00:00:02.100000000Z héllo wörld');
   assert.equal(hashOf(good), lineHash(parseLogLine(good).ts, 'héllo wörld'));

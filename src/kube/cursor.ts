@@ -7,8 +7,8 @@
 // last `windowSec` seconds. `S` lies `marginSec` below the newest delivered second, so undelivered lines stamped
 // somewhat earlier than delivered ones (stdout/stderr skew) are still in the replay. The hash of the last
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
-import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
-import { fnv1a32, fnv1a32Ascii, fnv1a32Bytes, fnv1a32Integer } from '../hash.ts';
+import { formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
+import { fnv1a32, hashAscii, hashBytes, hashIntegers } from '../hash.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
@@ -59,6 +59,7 @@ export interface CursorJSON {
   counts: [number, number][];
   /** The second the last delivered line was counted under. */
   lastSec?: number;
+  /** lineHash of the last delivered line; absent when not known (a cursor carried over from a version-1 file). */
   lastHash?: number;
   /** `[second, lineHash]` of the last delivered lines inside the window, in delivery order. */
   recent?: [number, number][];
@@ -68,45 +69,42 @@ export interface CursorJSON {
 const HASH_WHOLE = 256;
 const HASH_EDGE = 96;
 
-// Lines of a stream mostly share their second, so the part of the seed that hashes it is kept.
-let seedSec = -1;
-let seedOfSec = 0;
-
-/** FNV-1a of `${ts.sec}.${ts.nsec} ` (or `-` without a timestamp): what a line's hash starts from. */
-function timestampSeed(ts: Timestamp | undefined): number {
-  if (ts === undefined) return NO_TIMESTAMP_SEED;
-  if (ts.sec !== seedSec) {
-    seedOfSec = fnv1a32('.', fnv1a32Integer(ts.sec));
-    seedSec = ts.sec;
-  }
-  return fnv1a32(' ', fnv1a32Integer(ts.nsec, seedOfSec));
+/** What a line's hash starts from: its timestamp (`sec` NaN: the line has none). */
+function timestampSeed(sec: number, nsec: number): number {
+  return Number.isNaN(sec) ? NO_TIMESTAMP_SEED : hashIntegers(TIMESTAMP_SEED, sec, nsec);
 }
-const NO_TIMESTAMP_SEED = fnv1a32('-');
+const TIMESTAMP_SEED = fnv1a32('k8s-tailer line');
+const NO_TIMESTAMP_SEED = fnv1a32('k8s-tailer line without a timestamp');
 
 /**
- * Identifies a delivered line at a resume boundary: FNV-1a over its timestamp and the UTF-8 bytes of its text,
+ * Identifies a delivered line at a resume boundary: a hash of its timestamp and the UTF-8 bytes of its text,
  * `bytes[start, end)`. It only has to tell apart the lines of the few seconds a resume looks at, which already
  * differ in timestamp or position, so a line longer than 256 bytes is hashed by its length and its first and last
  * 96 bytes: hashing every byte was the largest per-line cost.
  */
 export function lineHashBytes(ts: Timestamp | undefined, bytes: Uint8Array, start: number, end: number): number {
-  const seed = timestampSeed(ts);
+  return hashLine(ts === undefined ? Number.NaN : ts.sec, ts?.nsec ?? 0, bytes, start, end);
+}
+
+function hashLine(sec: number, nsec: number, bytes: Uint8Array, start: number, end: number): number {
+  const seed = timestampSeed(sec, nsec);
   const n = end - start;
-  if (n <= HASH_WHOLE) return fnv1a32Bytes(bytes, start, end, seed);
-  return fnv1a32Bytes(bytes, end - HASH_EDGE, end, fnv1a32Bytes(bytes, start, start + HASH_EDGE, fnv1a32Integer(n, seed)));
+  if (n <= HASH_WHOLE) return hashBytes(bytes, start, end, seed);
+  return hashBytes(bytes, end - HASH_EDGE, end, hashBytes(bytes, start, start + HASH_EDGE, hashIntegers(seed, n, 0)));
 }
 
 /**
- * lineHash of a line as it arrived, from its bytes; -1 when they are not valid UTF-8 (nearly never): such a line is
- * delivered repaired and must be hashed as delivered, with lineHash of its text.
+ * lineHash of a line as it arrived, stamped `sec`.`nsec` (`sec` NaN: not stamped), from its bytes; -1 when they are
+ * not valid UTF-8 (nearly never): such a line is delivered repaired and must be hashed as delivered, with lineHash
+ * of its text.
  */
-export function arrivedLineHash(buf: Buffer, textStart: number, end: number, ts: Timestamp | undefined, line: Utf8Validity): number {
+export function arrivedLineHash(buf: Buffer, textStart: number, end: number, sec: number, nsec: number, line: Utf8Validity): number {
   if (end - textStart <= HASH_WHOLE) {
     // ASCII is valid UTF-8: a short line checks that while it is hashed, without a second pass.
-    const ascii = fnv1a32Ascii(buf, textStart, end, timestampSeed(ts));
+    const ascii = hashAscii(buf, textStart, end, timestampSeed(sec, nsec));
     if (ascii !== -1) return ascii;
   }
-  return line.validUtf8() ? lineHashBytes(ts, buf, textStart, end) : -1;
+  return line.validUtf8() ? hashLine(sec, nsec, buf, textStart, end) : -1;
 }
 
 /** Whether a line's bytes are valid UTF-8, asked only when hashing did not settle it (LineSplitter answers it). */
@@ -260,7 +258,7 @@ export class Cursor {
       j.counts.sort((a, b) => a[0] - b[0]);
     }
     if (this.#lastSec !== undefined) j.lastSec = this.#lastSec;
-    if (this.#total > 0) j.lastHash = this.#lastHash;
+    if (this.#total > 0 && this.#lastHash !== undefined) j.lastHash = this.#lastHash;
     const floor = newest === undefined ? Number.NEGATIVE_INFINITY : newest.sec - this.windowSec;
     const recent: [number, number][] = [];
     this.#recent.forEach((sec, hash) => {
@@ -270,8 +268,12 @@ export class Cursor {
     return j;
   }
 
-  /** Restores a saved cursor; throws a one-line error naming the bad field. */
-  static fromJSON(input: unknown): Cursor {
+  /**
+   * Restores a saved cursor; throws a one-line error naming the bad field. Without `hashes`, its line hashes are
+   * left out: they were made by another hash function (positions version 1), and a resume from it skips the replayed
+   * lines by their count alone.
+   */
+  static fromJSON(input: unknown, { hashes = true }: { hashes?: boolean } = {}): Cursor {
     const j = expectObject(input);
     const total = expectInt(j.total, 'total', 0);
     const instance = expectInt(j.instance, 'instance', 0);
@@ -315,9 +317,10 @@ export class Cursor {
     } else if (c.newest !== undefined) {
       invalid('"lastSec" is missing although "newest" is set');
     }
-    if (total > 0) {
+    if (!hashes) return c;
+    if (total > 0 && j.lastHash !== undefined) {
       if (typeof j.lastHash !== 'number' || !Number.isInteger(j.lastHash) || j.lastHash < 0 || j.lastHash > 0xffffffff) {
-        invalid('"lastHash" must be a 32-bit unsigned integer when lines were delivered');
+        invalid('"lastHash" must be a 32-bit unsigned integer');
       }
       c.#lastHash = j.lastHash;
     }
@@ -458,8 +461,15 @@ export class ResumeFilter {
    * line's lineHash, computed by the caller, which needs it anyway.
    */
   accept(ts: Timestamp | undefined, hash: number): boolean {
+    return this.acceptAt(ts === undefined ? Number.NaN : ts.sec, ts?.nsec ?? 0, hash);
+  }
+
+  /** accept() of a line stamped `sec`.`nsec` (`sec` NaN: not stamped), for callers that hold timestamps as numbers. */
+  acceptAt(sec: number, nsec: number, hash: number): boolean {
     if (this.#remaining === 0) return true;
-    if (ts !== undefined && this.#newest !== undefined && compareTimestamps(ts, this.#newest) > 0) {
+    const newest = this.#newest;
+    // Comparisons with NaN are false: a line without a timestamp is never newer.
+    if (newest !== undefined && (sec > newest.sec || (sec === newest.sec && nsec > newest.nsec))) {
       this.#gap = true;
       this.#remaining = 0;
       return true;

@@ -8,14 +8,14 @@ import { readChunk } from './chunks.ts';
 import { Cursor, ResumeFilter, arrivedLineHash, lineHash } from './cursor.ts';
 import { KubeApiError, oneLine, type KubeClient } from './client.ts';
 import type { Limiter } from './limiter.ts';
-import { LineSplitter, readLogHead, type MutableLogHead } from './lines.ts';
+import { LineSplitter, logHead, readLogHead } from './lines.ts';
 import type { Pod } from './types.ts';
 import { containerStatus, type ContainerStatusInfo } from '../targets.ts';
 import type { Credit } from '../pipeline/credit.ts';
 import { BlockBuilder, type LineBlock } from '../pipeline/block.ts';
 import type { TargetInfo } from '../pipeline/entry.ts';
 import { backoffDelay, sleep } from '../time/backoff.ts';
-import { formatSeconds, nowTimestamp, type Timestamp } from '../time/timestamp.ts';
+import { formatSeconds, nowTimestamp } from '../time/timestamp.ts';
 import type { Logger } from '../observe/log.ts';
 
 /** `replaced`: the log request was answered after another pod took the pod's name (see #read); nothing was read. */
@@ -474,8 +474,10 @@ class Follower {
       }
       armStall();
       const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
-      const head: MutableLogHead = { ts: undefined, textStart: 0 };
-      let prevTs: Timestamp | undefined;
+      const head = logHead();
+      // The timestamp a line without one borrows: its predecessor's (NaN seconds: none yet).
+      let prevSec = Number.NaN;
+      let prevNsec = 0;
       while (splitter.push(await readChunk(body))) {
         armStall();
         let lines = 0;
@@ -488,13 +490,12 @@ class Follower {
           lines++;
           bytes += end - splitter.start + 1;
           readLogHead(buf, splitter.start, end, head);
-          const lineTs = head.ts;
-          const textStart = head.textStart;
-          const ts = lineTs ?? prevTs;
-          let hash = arrivedLineHash(buf, textStart, end, lineTs, splitter);
+          const { sec, nsec, textStart } = head;
+          let hash = arrivedLineHash(buf, textStart, end, sec, nsec, splitter);
           const repaired = hash === -1 ? buf.toString('utf8', textStart, end) : undefined;
-          if (repaired !== undefined) hash = lineHash(lineTs, repaired);
-          if (!filter.accept(lineTs, hash)) {
+          const stamped = !Number.isNaN(sec);
+          if (repaired !== undefined) hash = lineHash(stamped ? { sec, nsec } : undefined, repaired);
+          if (!filter.acceptAt(sec, nsec, hash)) {
             skipped++;
             continue;
           }
@@ -503,13 +504,20 @@ class Follower {
             events?.gap?.(t, 'rotation');
             this.#log.warn('Lines between two reads are gone from the kubelet (rotated away while disconnected): gap counted');
           }
-          // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
-          prevTs = ts ?? nowTimestamp();
-          inst.cursor.record(lineTs, hash);
-          // Downstream (positions) hashes a line with the timestamp it carries, which a line without one borrowed.
-          const entryHash = lineTs === undefined ? lineHash(prevTs, repaired ?? buf.toString('utf8', textStart, end)) : hash;
-          if (repaired === undefined) blocks.addBytes(buf, textStart, end, prevTs, entryHash);
-          else blocks.addText(repaired, prevTs, entryHash);
+          let entryHash = hash;
+          if (stamped) {
+            prevSec = sec;
+            prevNsec = nsec;
+            inst.cursor.recordAt(sec, nsec, hash);
+          } else {
+            // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
+            if (Number.isNaN(prevSec)) ({ sec: prevSec, nsec: prevNsec } = nowTimestamp());
+            inst.cursor.record(undefined, hash);
+            // Downstream (positions) hashes a line with the timestamp it carries, which this one borrowed.
+            entryHash = lineHash({ sec: prevSec, nsec: prevNsec }, repaired ?? buf.toString('utf8', textStart, end));
+          }
+          if (repaired === undefined) blocks.addBytes(buf, textStart, end, prevSec, prevNsec, entryHash);
+          else blocks.addText(repaired, prevSec, prevNsec, entryHash);
           delivered++;
         }
         const block = blocks.take();

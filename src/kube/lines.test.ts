@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter, parseLogLine, readLogHead } from './lines.ts';
+import { LineSplitter, logHead, parseLogLine, readLogHead } from './lines.ts';
 import { formatTimestamp, parseTimestamp } from '../time/timestamp.ts';
 import { seededRandom as rng } from '../sim/random.ts';
 
@@ -145,11 +145,11 @@ test('the head of a line is read within its range of a chunk, into one reused ob
   const chunk = Buffer.from('2024-01-01T00:00:02.100000000Z one\n2024-01-01T00:00:03+02:00 two\nthree four\nfive\n2024-01-01T00:00:04Z six\n');
   const s = new LineSplitter();
   s.push(chunk);
-  const head = { ts: undefined as ReturnType<typeof parseTimestamp>, textStart: 0 };
+  const head = logHead();
   const seen: [string | undefined, string][] = [];
   while (s.next()) {
     assert.equal(readLogHead(s.line, s.start, s.end, head), head);
-    seen.push([head.ts === undefined ? undefined : formatTimestamp(head.ts), s.line.toString('utf8', head.textStart, s.end)]);
+    seen.push([Number.isNaN(head.sec) ? undefined : formatTimestamp({ sec: head.sec, nsec: head.nsec }), s.line.toString('utf8', head.textStart, s.end)]);
   }
   assert.deepEqual(seen, [
     ['2024-01-01T00:00:02.100000000Z', 'one'],

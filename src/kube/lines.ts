@@ -161,10 +161,19 @@ const FIXED_LENGTH = 30;
 const MAX_TIMESTAMP_LENGTH = 35;
 const SPACE = 32;
 
-/** A LogHead that a reader fills line after line (readLogHead), so that parsing a line allocates no head. */
+/**
+ * What readLogHead finds, filled in line after line: the timestamp as numbers (`sec` NaN when the line has none), so
+ * that parsing a line allocates nothing.
+ */
 export interface MutableLogHead {
-  ts: Timestamp | undefined;
+  sec: number;
+  nsec: number;
   textStart: number;
+}
+
+/** A MutableLogHead to fill. */
+export function logHead(): MutableLogHead {
+  return { sec: Number.NaN, nsec: 0, textStart: 0 };
 }
 
 /**
@@ -173,13 +182,9 @@ export interface MutableLogHead {
  * fraction digits, `Z` or an offset).
  */
 export function readLogHead(buf: Buffer, start: number, end: number, head: MutableLogHead): MutableLogHead {
-  if (end - start > FIXED_LENGTH && buf[start + FIXED_LENGTH] === SPACE) {
-    const ts = parseFixedTimestamp(buf, start);
-    if (ts !== undefined) {
-      head.ts = ts;
-      head.textStart = start + FIXED_LENGTH + 1;
-      return head;
-    }
+  if (end - start > FIXED_LENGTH && buf[start + FIXED_LENGTH] === SPACE && parseFixedTimestamp(buf, start, head)) {
+    head.textStart = start + FIXED_LENGTH + 1;
+    return head;
   }
   // Only the prefix a timestamp can fill is searched: the chunk goes on past this line's end.
   const limit = Math.min(end, start + MAX_TIMESTAMP_LENGTH + 1);
@@ -188,19 +193,22 @@ export function readLogHead(buf: Buffer, start: number, end: number, head: Mutab
   if (sp > start && sp < limit) {
     const ts = parseTimestamp(buf.toString('latin1', start, sp));
     if (ts !== undefined) {
-      head.ts = ts;
+      head.sec = ts.sec;
+      head.nsec = ts.nsec;
       head.textStart = sp + 1;
       return head;
     }
   }
-  head.ts = undefined;
+  head.sec = Number.NaN;
+  head.nsec = 0;
   head.textStart = start;
   return head;
 }
 
 /** readLogHead of a whole buffer. */
 export function parseLogHead(buf: Buffer): LogHead {
-  return readLogHead(buf, 0, buf.length, { ts: undefined, textStart: 0 });
+  const { sec, nsec, textStart } = readLogHead(buf, 0, buf.length, logHead());
+  return { ts: Number.isNaN(sec) ? undefined : { sec, nsec }, textStart };
 }
 
 /**
@@ -217,10 +225,10 @@ export function parseLogLine(raw: Buffer | string): ParsedLine {
 let cachedDayKey = -1;
 let cachedDaySec = 0;
 
-/** `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` at `b[at]`, or undefined (then the general parser decides). */
-function parseFixedTimestamp(b: Buffer, at: number): Timestamp | undefined {
+/** `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` at `b[at]` into `head`; false when it is not (then the general parser decides). */
+function parseFixedTimestamp(b: Buffer, at: number, head: MutableLogHead): boolean {
   if (b[at + 4] !== 0x2d || b[at + 7] !== 0x2d || b[at + 10] !== 0x54 || b[at + 13] !== 0x3a || b[at + 16] !== 0x3a || b[at + 19] !== 0x2e || b[at + 29] !== 0x5a) {
-    return undefined;
+    return false;
   }
   // Written out digit by digit: this runs for every line, and a loop per field took longer. A byte that is not a
   // digit makes its `d | (9 - d)` negative, and so the OR of them all.
@@ -241,21 +249,16 @@ function parseFixedTimestamp(b: Buffer, at: number): Timestamp | undefined {
   const minute = mi0 * 10 + mi1;
   const second = s0 * 10 + s1;
   const nsec = (n0 * 100 + n1 * 10 + n2) * 1_000_000 + (n3 * 100 + n4 * 10 + n5) * 1000 + n6 * 100 + n7 * 10 + n8;
-  if (bad < 0) return undefined;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  if (bad < 0) return false;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return false;
   const dayKey = year * 10000 + month * 100 + day;
   if (dayKey !== cachedDayKey) {
     // Date.UTC, exactly as parseTimestamp computes it, so both paths agree on every input.
     cachedDaySec = Date.UTC(year, month - 1, day) / 1000;
     cachedDayKey = dayKey;
   }
-  return { sec: smallInteger(cachedDaySec + hour * 3600 + minute * 60 + second), nsec };
+  head.sec = cachedDaySec + hour * 3600 + minute * 60 + second;
+  head.nsec = nsec;
+  return true;
 }
 
-/**
- * `n`, an integer, as V8 stores it without a heap number of its own while it fits 31 bits (until 2038 for seconds
- * since 1970): a sum with a double in it stays a 16-byte heap object per timestamp otherwise, even when integral.
- */
-function smallInteger(n: number): number {
-  return n <= 0x7fffffff && n >= -0x80000000 ? n | 0 : n;
-}

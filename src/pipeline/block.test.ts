@@ -12,10 +12,10 @@ test('a block keeps each line as the range of the buffer it was read in, with it
   const chunk = Buffer.from('2024-01-01T00:00:00.000000001Z héllo\n2024-01-01T00:00:01.000000002Z world\n');
   const joined = Buffer.from('spanned two chunks');
   const builder = new BlockBuilder(A, 3, 'containerd://x');
-  builder.addBytes(chunk, 31, 37, { sec: 1704067200, nsec: 1 }, 11);
-  builder.addBytes(joined, 0, joined.length, { sec: 1704067200, nsec: 5 }, 12);
-  builder.addText('repl\uFFFDced', { sec: 1704067201, nsec: 2 }, 13);
-  builder.addBytes(chunk, 69, 74, { sec: 1704067201, nsec: 2 }, 14);
+  builder.addBytes(chunk, 31, 37, 1704067200, 1, 11);
+  builder.addBytes(joined, 0, joined.length, 1704067200, 5, 12);
+  builder.addText('repl\uFFFDced', 1704067201, 2, 13);
+  builder.addBytes(chunk, 69, 74, 1704067201, 2, 14);
   assert.equal(builder.length, 4);
   const block = builder.take()!;
   assert.equal(builder.length, 0, 'taken: the builder starts over');
@@ -37,7 +37,7 @@ test('a block keeps each line as the range of the buffer it was read in, with it
 test('filter keeps the lines a hash check lets through, in order, with their sizes', () => {
   const builder = new BlockBuilder(A, 0, undefined);
   const chunk = Buffer.from('aa bbb c dddd');
-  for (const [start, end, hash] of [[0, 2, 1], [3, 6, 2], [7, 8, 3], [9, 13, 4]]) builder.addBytes(chunk, start, end, { sec: 1, nsec: hash }, hash);
+  for (const [start, end, hash] of [[0, 2, 1], [3, 6, 2], [7, 8, 3], [9, 13, 4]]) builder.addBytes(chunk, start, end, 1, hash, hash);
   const block = builder.take()!;
   assert.equal(block.filter(() => true), block, 'nothing filtered: the same block');
   const kept = block.filter((h) => h % 2 === 0);
@@ -62,10 +62,10 @@ test('blocksOf groups consecutive entries of one instance and hashes entries tha
 test('lines not taken block other builders until discarded: the columns are shared', () => {
   const one = new BlockBuilder(A, 0, undefined);
   const two = new BlockBuilder(B, 0, undefined);
-  one.addText('x', { sec: 1, nsec: 0 }, 1);
-  assert.throws(() => two.addText('y', { sec: 1, nsec: 0 }, 2), /not taken/);
+  one.addText('x', 1, 0, 1);
+  assert.throws(() => two.addText('y', 1, 0, 2), /not taken/);
   one.discard();
-  two.addText('y', { sec: 1, nsec: 0 }, 2);
+  two.addText('y', 1, 0, 2);
   assert.deepEqual(batchEntries([two.take()!]).map((e) => e.line), ['y']);
   assert.equal(one.take(), undefined, 'discarded lines are gone');
 });
@@ -73,7 +73,7 @@ test('lines not taken block other builders until discarded: the columns are shar
 test('a block larger than the shared columns grows them', () => {
   const builder = new BlockBuilder(A, 0, undefined);
   const chunk = Buffer.alloc(5000, 0x61);
-  for (let i = 0; i < 5000; i++) builder.addBytes(chunk, i, i + 1, { sec: 1, nsec: i }, i);
+  for (let i = 0; i < 5000; i++) builder.addBytes(chunk, i, i + 1, 1, i, i);
   const block = builder.take()!;
   assert.equal(block.length, 5000);
   assert.deepEqual([block.nsec(4999), block.hash(4999), block.start(4999)], [4999, 4999, 4999]);

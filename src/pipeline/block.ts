@@ -146,7 +146,7 @@ export function blocksOf(entries: readonly LogEntry[]): LineBlock[] {
       if (block !== undefined) out.push(block);
       builder = new BlockBuilder(e.target, e.restart, e.containerId);
     }
-    builder.addText(e.line, e.ts, (e as Partial<HashedEntry>).hash ?? lineHash(e.ts, e.line));
+    builder.addText(e.line, e.ts.sec, e.ts.nsec, (e as Partial<HashedEntry>).hash ?? lineHash(e.ts, e.line));
   }
   const last = builder?.take();
   if (last !== undefined) out.push(last);
@@ -187,20 +187,20 @@ export class BlockBuilder {
   }
 
   /** A line whose text is `buf[start, end)`, valid UTF-8. */
-  addBytes(buf: Buffer, start: number, end: number, ts: Timestamp, hash: number): void {
+  addBytes(buf: Buffer, start: number, end: number, sec: number, nsec: number, hash: number): void {
     let source = this.#sources.length - 1;
     if (source === -1 || this.#sources[source] !== buf) {
       this.#sources.push(buf);
       source++;
     }
-    this.#add(source, start, end, ts, hash);
+    this.#add(source, start, end, sec, nsec, hash);
     this.#size += lineSize(buf, start, end);
   }
 
   /** A line held as text. */
-  addText(text: string, ts: Timestamp, hash: number): void {
+  addText(text: string, sec: number, nsec: number, hash: number): void {
     this.#sources.push(text);
-    this.#add(this.#sources.length - 1, 0, 0, ts, hash);
+    this.#add(this.#sources.length - 1, 0, 0, sec, nsec, hash);
     this.#size += lineSize(text, 0, 0);
   }
 
@@ -219,7 +219,7 @@ export class BlockBuilder {
     if (scratchOwner === this) scratchOwner = undefined;
   }
 
-  #add(source: number, start: number, end: number, ts: Timestamp, hash: number): void {
+  #add(source: number, start: number, end: number, sec: number, nsec: number, hash: number): void {
     if (scratchOwner !== this) {
       if (scratchOwner !== undefined) throw new Error('BlockBuilder: another builder\'s lines were not taken');
       scratchOwner = this;
@@ -229,8 +229,8 @@ export class BlockBuilder {
     scratch[at + SOURCE] = source;
     scratch[at + START] = start;
     scratch[at + END] = end;
-    scratch[at + SEC] = ts.sec;
-    scratch[at + NSEC] = ts.nsec;
+    scratch[at + SEC] = sec;
+    scratch[at + NSEC] = nsec;
     scratch[at + HASH] = hash;
     this.#n++;
   }

@@ -76,7 +76,7 @@ test('lines read as UTF-8 bytes are planned as those bytes, never decoded; longe
   for (const text of ['héllo', 'x'.repeat(300)]) {
     const chunk = Buffer.from(`2024-01-01T00:00:00Z ${text}\nnext line`);
     chunks.push(chunk);
-    builder.addBytes(chunk, 21, 21 + Buffer.byteLength(text), { sec: 1, nsec: 0 }, 0);
+    builder.addBytes(chunk, 21, 21 + Buffer.byteLength(text), 1, 0, 0);
   }
   const [p] = planRequests([builder.take()!], new StreamLabeler({}, () => undefined), new MetadataCache(), { ...OPTIONS, maxLineBytes: 256 });
   const [first, second] = p.streams[0].entries;
