@@ -3,7 +3,7 @@
 // Run: node bench/encode.bench.ts [--seconds 2]
 import { compressedPushRequest, encodePushJson, encodePushRequest } from '../src/sinks/loki/encode.ts';
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
-import { MetadataCache, plannedText, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
+import { MetadataCache, plannedEntries, planRequests, type PlannedStream, type PushPlan } from '../src/sinks/loki/plan.ts';
 import { pushRequestType } from '../src/sinks/loki/schema.ts';
 import { loadNativeSnappy, snappyjs } from '../src/sinks/loki/snappy.ts';
 import type { LineBlock } from '../src/pipeline/block.ts';
@@ -18,9 +18,9 @@ function reflectionEncode(streams: readonly PlannedStream[]): Uint8Array {
     .encode({
       streams: streams.map((stream) => ({
         labels: stream.labels,
-        entries: stream.entries.map((entry) => ({
+        entries: plannedEntries(stream).map((entry) => ({
           timestamp: { seconds: entry.sec, nanos: entry.nsec },
-          line: plannedText(entry),
+          line: entry.line,
           structuredMetadata: entry.metadata.map(([name, value]) => ({ name, value })),
         })),
       })),

@@ -1,5 +1,8 @@
 // Targets and entries for the Loki sink's tests and benchmark.
+import { BlockBuilder } from '../src/pipeline/block.ts';
 import type { LogEntry, TargetInfo } from '../src/pipeline/entry.ts';
+import type { LabelPair } from '../src/sinks/loki/labels.ts';
+import type { PlannedRun, PlannedStream } from '../src/sinks/loki/plan.ts';
 import type { Timestamp } from '../src/time/timestamp.ts';
 
 export function makeTarget(overrides: Partial<TargetInfo> = {}): TargetInfo {
@@ -36,4 +39,26 @@ export function makeEntries(
     });
   }
   return entries;
+}
+
+/** One planned entry for plannedStream: its text, or its bytes as `buf[at, at + bytes)`. */
+export interface FixtureEntry {
+  readonly sec: number;
+  readonly nsec: number;
+  readonly line: string | { readonly buf: Buffer; readonly at: number; readonly bytes: number };
+  readonly metadata: readonly LabelPair[];
+}
+
+/** A planned stream of the given entries, as planRequests would refer to them: runs of blocks. */
+export function plannedStream(labels: string, pairs: readonly LabelPair[], entries: readonly FixtureEntry[]): PlannedStream {
+  const target = makeTarget();
+  const runs: PlannedRun[] = [];
+  for (const e of entries) {
+    const builder = new BlockBuilder(target, 0, undefined);
+    const ts = { sec: e.sec, nsec: e.nsec };
+    if (typeof e.line === 'string') builder.addText(e.line, ts, 0);
+    else builder.addBytes(e.line.buf, e.line.at, e.line.at + e.line.bytes, ts, 0);
+    runs.push({ block: builder.take()!, from: 0, to: 1, metadata: e.metadata });
+  }
+  return { labels, pairs, runs };
 }

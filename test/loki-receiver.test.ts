@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { encodeBody, encodePushJson } from '../src/sinks/loki/encode.ts';
 import type { LabelPair } from '../src/sinks/loki/labels.ts';
 import type { PlannedStream } from '../src/sinks/loki/plan.ts';
+import { plannedStream } from './loki-fixtures.ts';
 import { parseRejection } from '../src/sinks/loki/policy.ts';
 import { startLokiReceiver, type LokiReceiver, type LokiReceiverOptions } from './loki-receiver.ts';
 
@@ -26,11 +27,7 @@ async function start(options: LokiReceiverOptions = {}): Promise<LokiReceiver> {
 const NOW = Math.floor(Date.now() / 1000);
 
 function stream(labels: string, lines: [number, string][], metadata: LabelPair[] = []): PlannedStream {
-  return {
-    labels,
-    pairs: [],
-    entries: lines.map(([sec, line]) => ({ sec, nsec: 0, line, at: 0, bytes: Buffer.byteLength(line), metadata })),
-  };
+  return plannedStream(labels, [], lines.map(([sec, line]) => ({ sec, nsec: 0, line, metadata })));
 }
 
 async function push(receiver: LokiReceiver, streams: PlannedStream[]): Promise<{ status: number; text: string }> {

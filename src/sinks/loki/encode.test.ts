@@ -3,22 +3,12 @@ import { test } from 'node:test';
 import { compress, uncompress } from 'snappyjs';
 import type { LabelPair } from './labels.ts';
 import { encodeBody, encodePushJson, encodePushRequest } from './encode.ts';
-import type { PlannedStream } from './plan.ts';
+import { plannedEntries, type PlannedStream } from './plan.ts';
+import { plannedStream } from '../../../test/loki-fixtures.ts';
 import { decodePushRequest, pushRequestType } from './schema.ts';
 
 function stream(labels: string, pairs: LabelPair[], entries: [number, number, string, LabelPair[]][]): PlannedStream {
-  return {
-    labels,
-    pairs,
-    entries: entries.map(([sec, nsec, line, metadata]) => ({
-      sec,
-      nsec,
-      line,
-      at: 0,
-      bytes: Buffer.byteLength(line),
-      metadata,
-    })),
-  };
+  return plannedStream(labels, pairs, entries.map(([sec, nsec, line, metadata]) => ({ sec, nsec, line, metadata })));
 }
 
 /** What protobufjs' reflection encoder writes for the same streams (fields left out when proto3-default). */
@@ -27,7 +17,7 @@ function reflectionEncode(streams: readonly PlannedStream[]): Uint8Array {
   const message = type.fromObject({
     streams: streams.map((s) => ({
       ...(s.labels === '' ? {} : { labels: s.labels }),
-      entries: s.entries.map((e) => ({
+      entries: plannedEntries(s).map((e) => ({
         timestamp: { ...(e.sec === 0 ? {} : { seconds: e.sec }), ...(e.nsec === 0 ? {} : { nanos: e.nsec }) },
         ...(e.line === '' ? {} : { line: e.line }),
         structuredMetadata: e.metadata.map(([name, value]) => ({ ...(name === '' ? {} : { name }), ...(value === '' ? {} : { value }) })),
@@ -91,7 +81,9 @@ test('lines given as their UTF-8 bytes (a range of a buffer) encode exactly as t
   const texts = ['', 'short', 'ünïcödé ✓ 😀', 'y'.repeat(64), 'z'.repeat(65), 'w'.repeat(5000)];
   const asText = [stream('{a="1"}', [], texts.map((t, i) => [1_700_000_000, i, t, [['pod_uid', 'u']]] as [number, number, string, LabelPair[]]))];
   // The bytes are a range of a larger buffer, as lines are of the chunk they arrived in.
-  const asBytes = asText.map((s) => ({ ...s, entries: s.entries.map((e) => ({ ...e, line: Buffer.from(`<<${String(e.line)}>>`), at: 2 })) }));
+  const asBytes = [plannedStream('{a="1"}', [], texts.map((t, i) => ({
+    sec: 1_700_000_000, nsec: i, line: { buf: Buffer.from(`<<${t}>>`), at: 2, bytes: Buffer.byteLength(t) }, metadata: [['pod_uid', 'u']],
+  })))];
   assert.deepEqual(Buffer.from(encodePushRequest(asBytes)), Buffer.from(encodePushRequest(asText)));
   assert.deepEqual(JSON.parse(encodePushJson(asBytes)), JSON.parse(encodePushJson(asText)));
 });

@@ -1,11 +1,10 @@
-// Request bodies. Protobuf is written by hand: lengths of nested messages are computed up front (line sizes are
-// already known from planning), then everything goes straight into one buffer of the exact size. The result is
+// Request bodies. Protobuf is written by hand: lengths of nested messages are computed up front, then everything goes straight into one buffer of the exact size. The result is
 // byte-identical to protobufjs' reflection encoding of proto/push.proto (encode.test.ts) and several times
 // faster than it (bench/encode.bench.ts); protobufjs' Writer was tried too and lost, its per-field operation objects
 // dominating with short lines. Snappy is the block format Loki expects, not the framed one (snappy.ts).
 import { toEpochNanosString } from '../../time/timestamp.ts';
 import type { LabelPair } from './labels.ts';
-import { plannedText, type PlannedEntry, type PlannedStream } from './plan.ts';
+import { plannedEntries, type PlannedStream } from './plan.ts';
 import { defaultSnappy } from './snappy.ts';
 import { utf8Bytes } from './utf8.ts';
 
@@ -48,8 +47,7 @@ function stringFieldSize(bytes: number): number {
 
 // Seconds and nanos are written as plain varints: kubelet timestamps are after 1970, so never negative (negative
 // int64s would need ten-byte sign-extended varints).
-function timestampSize(entry: PlannedEntry): number {
-  const { sec, nsec } = entry;
+function timestampSize(sec: number, nsec: number): number {
   return (sec === 0 ? 0 : 1 + varintSize(sec)) + (nsec === 0 ? 0 : 1 + varintSize(nsec));
 }
 
@@ -148,7 +146,7 @@ function layOut(streams: readonly PlannedStream[]): Layout {
   const streamSizes = new Array<number>(streams.length);
   const labelBytes = new Array<number>(streams.length);
   let entries = 0;
-  for (const stream of streams) entries += stream.entries.length;
+  for (const stream of streams) for (const run of stream.runs) entries += run.to - run.from;
   if (entrySizes.length < entries) {
     entrySizes = new Int32Array(entries * 2);
     timestampSizes = new Int32Array(entries * 2);
@@ -159,13 +157,15 @@ function layOut(streams: readonly PlannedStream[]): Layout {
     labelBytes[s] = utf8Bytes(streams[s].labels);
     let size = stringFieldSize(labelBytes[s]);
     const metadataOf = lastMetadataEncoder();
-    for (const entry of streams[s].entries) {
-      const metadata = metadataOf(entry.metadata);
-      const ts = timestampSize(entry);
-      const entryBytes = 1 + varintSize(ts) + ts + stringFieldSize(entry.bytes) + metadata.length;
-      timestampSizes[e] = ts;
-      entrySizes[e++] = entryBytes;
-      size += 1 + varintSize(entryBytes) + entryBytes;
+    for (const { block, from, to, metadata: pairs } of streams[s].runs) {
+      const metadata = metadataOf(pairs);
+      for (let i = from; i < to; i++) {
+        const ts = timestampSize(block.sec(i), block.nsec(i));
+        const entryBytes = 1 + varintSize(ts) + ts + stringFieldSize(block.utf8Bytes(i)) + metadata.length;
+        timestampSizes[e] = ts;
+        entrySizes[e++] = entryBytes;
+        size += 1 + varintSize(entryBytes) + entryBytes;
+      }
     }
     streamSizes[s] = size;
     total += 1 + varintSize(size) + size;
@@ -183,23 +183,30 @@ function writePushRequest(streams: readonly PlannedStream[], layout: Layout, out
     pos = writeVarint(out, pos, streamSizes[s]);
     pos = writeString(out, pos, KEY_LABELS, streams[s].labels, labelBytes[s]);
     const metadataOf = lastMetadataEncoder();
-    for (const entry of streams[s].entries) {
-      const metadata = metadataOf(entry.metadata);
-      out[pos++] = KEY_ENTRIES;
-      pos = writeVarint(out, pos, entrySizes[e]);
-      out[pos++] = KEY_TIMESTAMP;
-      pos = writeVarint(out, pos, timestampSizes[e++]);
-      if (entry.sec !== 0) {
-        out[pos++] = KEY_SECONDS;
-        pos = writeVarint(out, pos, entry.sec);
+    for (const { block, from, to, metadata: pairs } of streams[s].runs) {
+      const metadata = metadataOf(pairs);
+      for (let i = from; i < to; i++) {
+        out[pos++] = KEY_ENTRIES;
+        pos = writeVarint(out, pos, entrySizes[e]);
+        out[pos++] = KEY_TIMESTAMP;
+        pos = writeVarint(out, pos, timestampSizes[e++]);
+        const sec = block.sec(i);
+        const nsec = block.nsec(i);
+        if (sec !== 0) {
+          out[pos++] = KEY_SECONDS;
+          pos = writeVarint(out, pos, sec);
+        }
+        if (nsec !== 0) {
+          out[pos++] = KEY_NANOS;
+          pos = writeVarint(out, pos, nsec);
+        }
+        const buf = block.buffer(i);
+        pos = buf === undefined
+          ? writeString(out, pos, KEY_LINE, block.text(i), block.utf8Bytes(i))
+          : writeString(out, pos, KEY_LINE, buf, block.end(i) - block.start(i), block.start(i));
+        out.set(metadata, pos);
+        pos += metadata.length;
       }
-      if (entry.nsec !== 0) {
-        out[pos++] = KEY_NANOS;
-        pos = writeVarint(out, pos, entry.nsec);
-      }
-      pos = writeString(out, pos, KEY_LINE, entry.line, entry.bytes, entry.at);
-      out.set(metadata, pos);
-      pos += metadata.length;
     }
   }
   return out.subarray(0, pos);
@@ -221,9 +228,9 @@ export function encodePushJson(streams: readonly PlannedStream[]): string {
   return JSON.stringify({
     streams: streams.map((stream) => ({
       stream: Object.fromEntries(stream.pairs),
-      values: stream.entries.map((entry) => [
+      values: plannedEntries(stream).map((entry) => [
         toEpochNanosString(entry),
-        plannedText(entry),
+        entry.line,
         Object.fromEntries(entry.metadata),
       ]),
     })),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeEntries, makeTarget } from '../../../test/loki-fixtures.ts';
 import { StreamLabeler } from './labels.ts';
-import { halvePlan, MetadataCache, plannedText, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
+import { halvePlan, MetadataCache, plannedEntries, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
 import { BlockBuilder, blocksOf } from '../../pipeline/block.ts';
 import type { LogEntry } from '../../pipeline/entry.ts';
 
@@ -13,7 +13,7 @@ function plan(entries: readonly LogEntry[], options: PlanOptions = OPTIONS): Pus
 }
 
 function lines(p: PushPlan): string[] {
-  return p.streams.flatMap((s) => s.entries.map(plannedText));
+  return p.streams.flatMap((s) => plannedEntries(s).map((e) => e.line));
 }
 
 test('requests are cut so their text stays within batchBytes', () => {
@@ -22,6 +22,7 @@ test('requests are cut so their text stays within batchBytes', () => {
   assert.deepEqual(plans.map((p) => p.entries), [10, 10, 5]);
   assert.deepEqual(plans.map((p) => p.bytes), [1000, 1000, 500]);
   assert.deepEqual(plans.flatMap(lines), entries.map((e) => e.line));
+  assert.deepEqual(plans.map((p) => p.streams[0].runs.map((r) => [r.from, r.to])), [[[0, 10]], [[10, 20]], [[20, 25]]], 'one run of the block per request, cut where the request is');
   const over = plan(makeEntries(makeTarget(), 3, { line: () => 'x'.repeat(1001) }));
   assert.deepEqual(over.map((p) => p.entries), [1, 1, 1], 'an entry larger than the limit goes alone');
 });
@@ -33,16 +34,16 @@ test('entries are grouped into streams by label set, each stream keeping batch o
   const entries = [...makeEntries(a, 2), ...makeEntries(b, 2), ...makeEntries(aAgain, 2, { line: (i) => `again-${i}` })];
   const [only] = plan(entries);
   assert.equal(only.streams.length, 2);
-  assert.deepEqual(only.streams[0].entries.map(plannedText), ['line-0', 'line-1', 'again-0', 'again-1']);
+  assert.deepEqual(plannedEntries(only.streams[0]).map((e) => e.line), ['line-0', 'line-1', 'again-0', 'again-1']);
   assert.match(only.streams[0].labels, /container="a"/);
-  assert.deepEqual(only.streams[0].entries[0].metadata, [['pod_uid', a.podUid], ['restart', '0']]);
+  assert.deepEqual(plannedEntries(only.streams[0])[0].metadata, [['pod_uid', a.podUid], ['restart', '0']]);
 });
 
 test('structured metadata carries pod_uid and restart, shared per target instance', () => {
   const target = makeTarget();
   const entries = [...makeEntries(target, 2, { restart: 1 }), ...makeEntries(target, 1, { restart: 2 })];
   const [only] = plan(entries);
-  const [first, second, third] = only.streams[0].entries;
+  const [first, second, third] = plannedEntries(only.streams[0]);
   assert.equal(first.metadata, second.metadata);
   assert.deepEqual(third.metadata, [['pod_uid', target.podUid], ['restart', '2']]);
 });
@@ -55,7 +56,7 @@ test('long lines are fitted before byte accounting: truncated, or split into con
   const split = plan(entries, { maxLineBytes: 100, batchBytes: 200, lineTooLong: 'split' });
   assert.deepEqual(split.map((p) => p.entries), [2, 1]);
   assert.equal(split.flatMap(lines).join(''), 'y'.repeat(250));
-  const ts = split.flatMap((p) => p.streams.flatMap((s) => s.entries.map((e) => `${e.sec}.${e.nsec}`)));
+  const ts = split.flatMap((p) => p.streams.flatMap((s) => plannedEntries(s).map((e) => `${e.sec}.${e.nsec}`)));
   assert.deepEqual(new Set(ts).size, 1, 'parts keep the original timestamp');
 });
 
@@ -79,12 +80,15 @@ test('lines read as UTF-8 bytes are planned as those bytes, never decoded; longe
     builder.addBytes(chunk, 21, 21 + Buffer.byteLength(text), 1, 0, 0);
   }
   const [p] = planRequests([builder.take()!], new StreamLabeler({}, () => undefined), new MetadataCache(), { ...OPTIONS, maxLineBytes: 256 });
-  const [first, second] = p.streams[0].entries;
-  assert.equal(first.line, chunks[0], 'the bytes as read, not a copy or a decoded string');
-  assert.equal(first.at, 21);
-  assert.equal(first.bytes, Buffer.byteLength('héllo'));
-  assert.equal(plannedText(first), 'héllo', 'the range of the chunk, not the chunk');
-  assert.equal(typeof second.line, 'string', 'the over-long line was decoded, to be truncated');
-  assert.ok(second.bytes <= 256 && second.bytes > 200, String(second.bytes));
-  assert.match(plannedText(second), /^x+/);
+  const [first, second] = p.streams[0].runs;
+  assert.equal(first.block.buffer(first.from), chunks[0], 'the bytes as read, not a copy or a decoded string');
+  assert.equal(first.to - first.from, 1);
+  assert.equal(first.block.start(first.from), 21);
+  assert.equal(first.block.utf8Bytes(first.from), Buffer.byteLength('héllo'));
+  assert.equal(first.block.text(first.from), 'héllo', 'the range of the chunk, not the chunk');
+  assert.equal(second.block.buffer(second.from), undefined, 'the over-long line was decoded, to be truncated');
+  const fitted = second.block.utf8Bytes(second.from);
+  assert.ok(fitted <= 256 && fitted > 200, String(fitted));
+  assert.match(second.block.text(second.from), /^x+/);
+  assert.equal(p.bytes, Buffer.byteLength('héllo') + fitted);
 });

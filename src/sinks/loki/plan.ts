@@ -1,21 +1,19 @@
 // Turns one pipeline batch into push requests: lines fitted to the size limit, entries grouped into streams by
 // label set (each stream keeping batch order), requests cut so their text stays within `batchBytes`.
-import type { Batch } from '../../pipeline/block.ts';
+import { BlockBuilder, type Batch, type LineBlock } from '../../pipeline/block.ts';
 import type { TargetInfo } from '../../pipeline/entry.ts';
 import type { LabelPair, StreamLabeler } from './labels.ts';
 import { fitLine, type LineTooLong } from './lines.ts';
-import { utf8Bytes } from './utf8.ts';
 
-export interface PlannedEntry {
-  /** The timestamp, as numbers: an object of its own per line would be one more to collect. */
-  readonly sec: number;
-  readonly nsec: number;
-  /** The line as it is sent: (fitted, repaired) text, or the UTF-8 bytes it was read in, `line[at, at + bytes)`. */
-  readonly line: string | Buffer;
-  /** Where the line's bytes start in `line` when it is a Buffer (0 for text). */
-  readonly at: number;
-  /** UTF-8 bytes of the line. */
-  readonly bytes: number;
+/**
+ * Lines `from` to `to` (exclusive) of one block, consecutive entries of one stream: a request refers to the lines
+ * where they are rather than making an object per line. Every line of a run is sent as it is: its bytes as read, or
+ * its text when the block holds text (lines that had to be fitted are planned as blocks of their fitted parts).
+ */
+export interface PlannedRun {
+  readonly block: LineBlock;
+  readonly from: number;
+  readonly to: number;
   readonly metadata: readonly LabelPair[];
 }
 
@@ -23,7 +21,7 @@ export interface PlannedStream {
   /** Selector text. */
   readonly labels: string;
   readonly pairs: readonly LabelPair[];
-  readonly entries: PlannedEntry[];
+  readonly runs: readonly PlannedRun[];
 }
 
 export interface PushPlan {
@@ -63,27 +61,43 @@ export class MetadataCache {
   }
 }
 
+interface MutableRun {
+  readonly block: LineBlock;
+  readonly from: number;
+  to: number;
+  readonly metadata: readonly LabelPair[];
+}
+
+interface MutableStream {
+  readonly labels: string;
+  readonly pairs: readonly LabelPair[];
+  readonly runs: MutableRun[];
+}
+
 /** Accumulates entries of one request, grouped by stream in first-seen order. */
 class PlanBuilder {
-  readonly #streams = new Map<string, PlannedStream>();
+  readonly #streams = new Map<string, MutableStream>();
   // Entries come in runs of one stream (the lines of one read): the stream of the last one is kept at hand.
-  #last: PlannedStream | undefined;
+  #last: MutableStream | undefined;
   entries = 0;
   bytes = 0;
 
-  add(labels: string, pairs: readonly LabelPair[], entry: PlannedEntry): void {
+  /** Line `i` of `block`, `bytes` of UTF-8, as the next entry of stream `labels`. */
+  add(labels: string, pairs: readonly LabelPair[], metadata: readonly LabelPair[], block: LineBlock, i: number, bytes: number): void {
     let stream = this.#last;
     if (stream === undefined || stream.labels !== labels) {
       stream = this.#streams.get(labels);
       if (stream === undefined) {
-        stream = { labels, pairs, entries: [] };
+        stream = { labels, pairs, runs: [] };
         this.#streams.set(labels, stream);
       }
       this.#last = stream;
     }
-    stream.entries.push(entry);
+    const run = stream.runs.length === 0 ? undefined : stream.runs[stream.runs.length - 1];
+    if (run !== undefined && run.block === block && run.to === i && run.metadata === metadata) run.to++;
+    else stream.runs.push({ block, from: i, to: i + 1, metadata });
     this.entries++;
-    this.bytes += entry.bytes;
+    this.bytes += bytes;
   }
 
   build(): PushPlan {
@@ -100,35 +114,38 @@ export function planRequests(
 ): PushPlan[] {
   const plans: PushPlan[] = [];
   let builder = new PlanBuilder();
-  const add = (selector: string, pairs: readonly LabelPair[], entry: PlannedEntry): void => {
-    if (builder.entries > 0 && builder.bytes + entry.bytes > options.batchBytes) {
+  const add = (selector: string, pairs: readonly LabelPair[], metadata: readonly LabelPair[], block: LineBlock, i: number, bytes: number): void => {
+    if (builder.entries > 0 && builder.bytes + bytes > options.batchBytes) {
       plans.push(builder.build());
       builder = new PlanBuilder();
     }
-    builder.add(selector, pairs, entry);
+    builder.add(selector, pairs, metadata, block, i, bytes);
   };
   // Labels and metadata are looked up once per block: its lines share the target and its instance.
   for (const block of batch) {
     const { selector, pairs } = labeler.labelsOf(block.target);
     const metadata = metadataCache.of(block.target, block.restart);
     for (let i = 0; i < block.length; i++) {
-      const sec = block.sec(i);
-      const nsec = block.nsec(i);
-      const buf = block.buffer(i);
-      const at = block.start(i);
-      const bytes = block.end(i) - at;
-      if (buf !== undefined && bytes <= options.maxLineBytes) {
+      const bytes = block.end(i) - block.start(i);
+      if (block.buffer(i) !== undefined && bytes <= options.maxLineBytes) {
         // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
-        add(selector, pairs, { sec, nsec, line: buf, at, bytes, metadata });
+        add(selector, pairs, metadata, block, i, bytes);
         continue;
       }
-      for (const line of fitLine(block.text(i), options.maxLineBytes, options.lineTooLong)) {
-        add(selector, pairs, { sec, nsec, line, at: 0, bytes: utf8Bytes(line), metadata });
-      }
+      const parts = fittedParts(block, i, options);
+      for (let k = 0; k < parts.length; k++) add(selector, pairs, metadata, parts, k, parts.utf8Bytes(k));
     }
   }
   if (builder.entries > 0) plans.push(builder.build());
   return plans;
+}
+
+/** Line `i` of `block` as text fitted to Loki's line limit, in a block of its own: one part, or several. */
+function fittedParts(block: LineBlock, i: number, options: PlanOptions): LineBlock {
+  const parts = new BlockBuilder(block.target, block.restart, block.containerId);
+  const ts = block.ts(i);
+  for (const text of fitLine(block.text(i), options.maxLineBytes, options.lineTooLong)) parts.addText(text, ts, block.hash(i));
+  return parts.take()!;
 }
 
 /** The request cut in two halves by entry count (streams keep their order), for a 413 answer. */
@@ -137,14 +154,30 @@ export function halvePlan(plan: PushPlan): [PushPlan, PushPlan] {
   const first = new PlanBuilder();
   const second = new PlanBuilder();
   for (const stream of plan.streams) {
-    for (const entry of stream.entries) (first.entries < half ? first : second).add(stream.labels, stream.pairs, entry);
+    for (const run of stream.runs) {
+      for (let i = run.from; i < run.to; i++) {
+        (first.entries < half ? first : second).add(stream.labels, stream.pairs, run.metadata, run.block, i, run.block.utf8Bytes(i));
+      }
+    }
   }
   return [first.build(), second.build()];
 }
 
-/** The text of a planned line. */
-export function plannedText(entry: PlannedEntry): string {
-  return typeof entry.line === 'string' ? entry.line : entry.line.toString('utf8', entry.at, entry.at + entry.bytes);
+/** A planned entry as an object of its own, for JSON bodies and tests. */
+export interface PlannedEntry {
+  readonly sec: number;
+  readonly nsec: number;
+  readonly line: string;
+  readonly metadata: readonly LabelPair[];
+}
+
+/** The entries of a stream, in order. */
+export function plannedEntries(stream: PlannedStream): PlannedEntry[] {
+  const out: PlannedEntry[] = [];
+  for (const run of stream.runs) {
+    for (let i = run.from; i < run.to; i++) out.push({ sec: run.block.sec(i), nsec: run.block.nsec(i), line: run.block.text(i), metadata: run.metadata });
+  }
+  return out;
 }
 
 /** The first stream's selector, for log lines about a request. */
