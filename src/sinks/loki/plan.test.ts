@@ -22,7 +22,13 @@ test('requests are cut so their text stays within batchBytes', () => {
   assert.deepEqual(plans.map((p) => p.entries), [10, 10, 5]);
   assert.deepEqual(plans.map((p) => p.bytes), [1000, 1000, 500]);
   assert.deepEqual(plans.flatMap(lines), entries.map((e) => e.line));
-  assert.deepEqual(plans.map((p) => p.streams[0].runs.map((r) => [r.from, r.to])), [[[0, 10]], [[10, 20]], [[20, 25]]], 'one run of the block per request, cut where the request is');
+  // Lines read as bytes are referred to where they are: one run of their block per request, cut where it is.
+  const chunk = Buffer.from(entries.map((e) => e.line).join(''));
+  const builder = new BlockBuilder(makeTarget(), 0, undefined);
+  entries.forEach((e, i) => builder.addBytes(chunk, i * 100, (i + 1) * 100, e.ts, i));
+  const byRuns = planRequests([builder.take()!], new StreamLabeler({}, () => undefined), new MetadataCache(), OPTIONS);
+  assert.deepEqual(byRuns.map((p) => p.streams[0].runs.map((r) => [r.from, r.to])), [[[0, 10]], [[10, 20]], [[20, 25]]]);
+  assert.deepEqual(byRuns.flatMap(lines), entries.map((e) => e.line));
   const over = plan(makeEntries(makeTarget(), 3, { line: () => 'x'.repeat(1001) }));
   assert.deepEqual(over.map((p) => p.entries), [1, 1, 1], 'an entry larger than the limit goes alone');
 });
