@@ -29,6 +29,10 @@ test('requests are cut so their text stays within batchBytes', () => {
   const byRuns = planRequests([builder.take()!], new StreamLabeler({}, () => undefined), new MetadataCache(), OPTIONS);
   assert.deepEqual(byRuns.map((p) => p.streams[0].runs.map((r) => [r.from, r.to])), [[[0, 10]], [[10, 20]], [[20, 25]]]);
   assert.deepEqual(byRuns.flatMap(lines), entries.map((e) => e.line));
+  // So is text that fits as it is (spooled lines): a lone surrogate is repaired in a block of its own.
+  const texts = plan(makeEntries(makeTarget(), 4, { line: (i) => (i === 2 ? 'bad \uD800' : `text-${i}`) }));
+  assert.deepEqual(texts[0].streams[0].runs.map((r) => [r.from, r.to]), [[0, 2], [0, 1], [3, 4]]);
+  assert.deepEqual(lines(texts[0]), ['text-0', 'text-1', 'bad \uFFFD', 'text-3']);
   const over = plan(makeEntries(makeTarget(), 3, { line: () => 'x'.repeat(1001) }));
   assert.deepEqual(over.map((p) => p.entries), [1, 1, 1], 'an entry larger than the limit goes alone');
 });

@@ -4,6 +4,7 @@ import { BlockBuilder, type Batch, type LineBlock } from '../../pipeline/block.t
 import type { TargetInfo } from '../../pipeline/entry.ts';
 import type { LabelPair, StreamLabeler } from './labels.ts';
 import { fitLine, type LineTooLong } from './lines.ts';
+import { utf8Bytes } from './utf8.ts';
 
 /**
  * Lines `from` to `to` (exclusive) of one block, consecutive entries of one stream: a request refers to the lines
@@ -127,12 +128,20 @@ export function planRequests(
     const metadata = metadataCache.of(block.target, block.restart);
     for (let i = 0; i < block.length; i++) {
       const bytes = block.end(i) - block.start(i);
-      if (block.buffer(i) !== undefined && bytes <= options.maxLineBytes) {
+      const read = block.buffer(i) !== undefined;
+      if (read && bytes <= options.maxLineBytes) {
         // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
         add(selector, pairs, metadata, block, i, bytes);
         continue;
       }
-      const parts = fittedParts(block, i, options);
+      const text = block.text(i);
+      const fitted = fitLine(text, options.maxLineBytes, options.lineTooLong);
+      if (!read && fitted.length === 1 && fitted[0] === text) {
+        // Text that fits as it is (a repaired line, a spooled one) is sent from where it is too.
+        add(selector, pairs, metadata, block, i, utf8Bytes(text));
+        continue;
+      }
+      const parts = partsBlock(block, i, fitted);
       for (let k = 0; k < parts.length; k++) add(selector, pairs, metadata, parts, k, parts.utf8Bytes(k));
     }
   }
@@ -140,12 +149,12 @@ export function planRequests(
   return plans;
 }
 
-/** Line `i` of `block` as text fitted to Loki's line limit, in a block of its own: one part, or several. */
-function fittedParts(block: LineBlock, i: number, options: PlanOptions): LineBlock {
-  const parts = new BlockBuilder(block.target, block.restart, block.containerId);
+/** The fitted parts of line `i` of `block` as a block of their own, each with the line's timestamp. */
+function partsBlock(block: LineBlock, i: number, parts: readonly string[]): LineBlock {
+  const builder = new BlockBuilder(block.target, block.restart, block.containerId);
   const ts = block.ts(i);
-  for (const text of fitLine(block.text(i), options.maxLineBytes, options.lineTooLong)) parts.addText(text, ts, block.hash(i));
-  return parts.take()!;
+  for (const text of parts) builder.addText(text, ts, block.hash(i));
+  return builder.take()!;
 }
 
 /** The request cut in two halves by entry count (streams keep their order), for a 413 answer. */
