@@ -55,9 +55,8 @@ export function plannedStream(labels: string, pairs: readonly LabelPair[], entri
   const runs: PlannedRun[] = [];
   for (const e of entries) {
     const builder = new BlockBuilder(target, 0, undefined);
-    const ts = { sec: e.sec, nsec: e.nsec };
-    if (typeof e.line === 'string') builder.addText(e.line, ts, 0);
-    else builder.addBytes(e.line.buf, e.line.at, e.line.at + e.line.bytes, ts, 0);
+    if (typeof e.line === 'string') builder.addText(e.line, e.sec, e.nsec, 0);
+    else builder.addBytes(e.line.buf, e.line.at, e.line.at + e.line.bytes, e.sec, e.nsec, 0);
     runs.push({ block: builder.take()!, from: 0, to: 1, metadata: e.metadata });
   }
   return { labels, pairs, runs };

@@ -25,7 +25,7 @@ test('requests are cut so their text stays within batchBytes', () => {
   // Lines read as bytes are referred to where they are: one run of their block per request, cut where it is.
   const chunk = Buffer.from(entries.map((e) => e.line).join(''));
   const builder = new BlockBuilder(makeTarget(), 0, undefined);
-  entries.forEach((e, i) => builder.addBytes(chunk, i * 100, (i + 1) * 100, e.ts, i));
+  entries.forEach((e, i) => builder.addBytes(chunk, i * 100, (i + 1) * 100, e.ts.sec, e.ts.nsec, i));
   const byRuns = planRequests([builder.take()!], new StreamLabeler({}, () => undefined), new MetadataCache(), OPTIONS);
   assert.deepEqual(byRuns.map((p) => p.streams[0].runs.map((r) => [r.from, r.to])), [[[0, 10]], [[10, 20]], [[20, 25]]]);
   assert.deepEqual(byRuns.flatMap(lines), entries.map((e) => e.line));

@@ -152,8 +152,7 @@ export function planRequests(
 /** The fitted parts of line `i` of `block` as a block of their own, each with the line's timestamp. */
 function partsBlock(block: LineBlock, i: number, parts: readonly string[]): LineBlock {
   const builder = new BlockBuilder(block.target, block.restart, block.containerId);
-  const ts = block.ts(i);
-  for (const text of parts) builder.addText(text, ts, block.hash(i));
+  for (const text of parts) builder.addText(text, block.sec(i), block.nsec(i), block.hash(i));
   return builder.take()!;
 }
 
