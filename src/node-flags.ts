@@ -12,4 +12,11 @@
 // allocates them straight into the old generation, which under a 1 KiB-line flood meant a mark-compact every 0.4 s
 // (each marking the ~35 MiB the tailer holds anyway) and its GC threads at 0.17 of a core. Without it they die young:
 // 4.8–5.1 CPU µs per line against 5.9–6.2, and at 100 B the same or a little less (bench/README.md, seventh round).
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring'];
+//
+// An initial old generation of 96 MiB: otherwise V8 sets the limit for the next mark-compact just above what the
+// last one left (35–40 MiB under a 100 B-line flood), and with little promoted per line (Loki requests refer to runs
+// of block lines, not an object per line) it marked the whole heap every ~0.5 s, 84 times in 45 s in one run; with
+// 96 MiB, 8 times. More lets garbage of idle followers pile up: at 1,000 idle containers the heap held 80 MiB after
+// 90 s with 128, 68 with 96, 57–58 with 64 or none, and RSS per container stayed within the noise up to 96
+// (bench/README.md, eighth round).
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring', '--initial-old-space-size=96'];
