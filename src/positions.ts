@@ -118,7 +118,7 @@ export class Positions {
     for (const block of batch) {
       if (block.length === 0) continue;
       const cursor = this.#stateFor(block, now).cursor;
-      for (let i = 0; i < block.length; i++) cursor.recordAt(block.sec(i), block.nsec(i), block.hash(i));
+      cursor.recordBlock(block);
       this.#dirty = true;
     }
   }

@@ -5,6 +5,8 @@ import { Cursor, RECENT_KEPT, RECENT_LINES, ResumeFilter, arrivedLineHash, lineH
 import { parseLogLine } from './lines.ts';
 import type { Timestamp } from '../time/timestamp.ts';
 import { seededRandom as rng } from '../sim/random.ts';
+import { BlockBuilder, type LineBlock } from '../pipeline/block.ts';
+import { makeTarget } from '../../test/loki-fixtures.ts';
 
 // A simulated container log file and the kubelet's replay of it.
 interface FileLine {
@@ -397,4 +399,35 @@ test('per-second counts stay right when seconds alternate and wrap around the ri
   for (const sec of secs) if (sec >= newest - 3) expected.set(sec, (expected.get(sec) ?? 0) + 1);
   assert.deepEqual(c.toJSON().counts, [...expected].sort((a, b) => a[0] - b[0]));
   assert.equal(c.resume().skip, secs.filter((s) => s >= newest - 1).length);
+});
+
+test('recording a block at a time leaves the cursor that recording its lines one by one does', () => {
+  const random = rng(7);
+  const builder = new BlockBuilder(makeTarget(), 0, undefined);
+  const chunk = Buffer.alloc(1);
+  const blocks: LineBlock[] = [];
+  let sec = 1_700_000_000;
+  // Runs of one second, seconds skipped and going backwards (stderr), blocks of 1 to 3,000 lines: the window moves
+  // and the ring of recent lines grows, wraps and shrinks.
+  for (let b = 0; b < 60; b++) {
+    const n = b % 7 === 0 ? 3000 : 1 + Math.floor(random() * 40);
+    for (let i = 0; i < n; i++) {
+      const r = random();
+      if (r < 0.02) sec += 1 + Math.floor(random() * 8);
+      const stamped = r > 0.97 ? sec - 1 - Math.floor(random() * 3) : sec;
+      builder.addBytes(chunk, 0, 1, stamped, Math.floor(random() * 1e9), Math.floor(random() * 2 ** 32));
+    }
+    blocks.push(builder.take()!);
+  }
+  for (const opts of [{}, { windowSec: 1, marginSec: 0 }, { windowSec: 30, marginSec: 5 }]) {
+    const byBlock = new Cursor(0, opts);
+    const byLine = new Cursor(0, opts);
+    for (const block of blocks) {
+      byBlock.recordBlock(block);
+      for (let i = 0; i < block.length; i++) byLine.recordAt(block.sec(i), block.nsec(i), block.hash(i));
+      assert.deepEqual(byBlock.toJSON(), byLine.toJSON());
+      assert.deepEqual(byBlock.resume(), byLine.resume());
+      assert.equal(byBlock.recentCapacity, byLine.recentCapacity);
+    }
+  }
 });

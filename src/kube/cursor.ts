@@ -9,6 +9,7 @@
 // delivered line is checked at the boundary: if the kubelet no longer has what we had (rotation), that is a gap.
 import { formatTimestamp, parseTimestamp, type Timestamp } from '../time/timestamp.ts';
 import { fnv1a32, hashAscii, hashBytes, hashIntegers } from '../hash.ts';
+import type { LineBlock } from '../pipeline/block.ts';
 
 export const DEFAULT_WINDOW_SEC = 5;
 export const DEFAULT_MARGIN_SEC = 2;
@@ -199,6 +200,45 @@ export class Cursor {
       this.#newestNsec = nsec;
     }
     this.#count(sec, hash);
+  }
+
+  /** recordAt() of every line of `block`, in order: the acknowledged position takes lines a block at a time. */
+  recordBlock(block: LineBlock): void {
+    const n = block.length;
+    if (n === 0) return;
+    // The fields a record changes are kept in locals across the block and stored once.
+    let newestSec = this.#newestSec;
+    let newestNsec = this.#newestNsec;
+    let lastSlot = this.#lastSlot;
+    const slotSec = this.#slotSec;
+    const slotCount = this.#slotCount;
+    const recent = this.#recent;
+    const windowSec = this.windowSec;
+    for (let i = 0; i < n; i++) {
+      const sec = block.sec(i);
+      const nsec = block.nsec(i);
+      if (!(sec < newestSec || (sec === newestSec && nsec <= newestNsec))) {
+        newestSec = sec;
+        newestNsec = nsec;
+      }
+      const floor = newestSec - windowSec;
+      recent.add(sec, block.hash(i), floor);
+      if (sec < floor) continue;
+      if (slotSec[lastSlot] !== sec) {
+        lastSlot = this.#slot(sec);
+        if (slotSec[lastSlot] !== sec) {
+          slotSec[lastSlot] = sec;
+          slotCount[lastSlot] = 0;
+        }
+      }
+      slotCount[lastSlot]++;
+    }
+    this.#newestSec = newestSec;
+    this.#newestNsec = newestNsec;
+    this.#lastSlot = lastSlot;
+    this.#total += n;
+    this.#lastSec = block.sec(n - 1);
+    this.#lastHash = block.hash(n - 1);
   }
 
   /** Remembers a line counted under second `sec`, and counts it when `sec` is inside the window. */
