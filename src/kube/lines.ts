@@ -89,7 +89,8 @@ export class LineSplitter {
     let end = nl;
     if (end > start && chunk[end - 1] === CR) end--;
     this.truncated = end - start > this.maxLineBytes;
-    this.line = chunk;
+    // Stored only when it changes: a pointer store into this long-lived object costs a write barrier, line by line.
+    if (this.line !== chunk) this.line = chunk;
     this.start = start;
     this.end = this.truncated ? start + this.maxLineBytes : end;
     return true;
