@@ -186,7 +186,7 @@ export class Cursor {
     this.#total++;
     this.#lastHash = hash;
     if (this.#lastSec === undefined) this.#recent.add(Number.NEGATIVE_INFINITY, hash, Number.NEGATIVE_INFINITY);
-    else this.#count(this.#lastSec, hash);
+    else this.#count(this.#lastSec, hash, this.#newestSec - this.windowSec);
   }
 
   /** record() of a line stamped `sec`.`nsec`, for callers that hold timestamps as numbers. */
@@ -194,56 +194,42 @@ export class Cursor {
     this.#total++;
     this.#lastHash = hash;
     this.#lastSec = sec;
-    // Comparisons with NaN are false: the first line is the newest so far.
-    if (!(sec < this.#newestSec || (sec === this.#newestSec && nsec <= this.#newestNsec))) {
+    if (newerThan(sec, nsec, this.#newestSec, this.#newestNsec)) {
       this.#newestSec = sec;
       this.#newestNsec = nsec;
     }
-    this.#count(sec, hash);
+    this.#count(sec, hash, this.#newestSec - this.windowSec);
   }
 
   /** recordAt() of every line of `block`, in order: the acknowledged position takes lines a block at a time. */
   recordBlock(block: LineBlock): void {
     const n = block.length;
     if (n === 0) return;
-    // The fields a record changes are kept in locals across the block and stored once.
+    // The newest timestamp is kept in locals across the block and stored once: fields written line by line made
+    // this twice as slow.
     let newestSec = this.#newestSec;
     let newestNsec = this.#newestNsec;
-    let lastSlot = this.#lastSlot;
-    const slotSec = this.#slotSec;
-    const slotCount = this.#slotCount;
-    const recent = this.#recent;
-    const windowSec = this.windowSec;
     for (let i = 0; i < n; i++) {
       const sec = block.sec(i);
       const nsec = block.nsec(i);
-      if (!(sec < newestSec || (sec === newestSec && nsec <= newestNsec))) {
+      if (newerThan(sec, nsec, newestSec, newestNsec)) {
         newestSec = sec;
         newestNsec = nsec;
       }
-      const floor = newestSec - windowSec;
-      recent.add(sec, block.hash(i), floor);
-      if (sec < floor) continue;
-      if (slotSec[lastSlot] !== sec) {
-        lastSlot = this.#slot(sec);
-        if (slotSec[lastSlot] !== sec) {
-          slotSec[lastSlot] = sec;
-          slotCount[lastSlot] = 0;
-        }
-      }
-      slotCount[lastSlot]++;
+      this.#count(sec, block.hash(i), newestSec - this.windowSec);
     }
     this.#newestSec = newestSec;
     this.#newestNsec = newestNsec;
-    this.#lastSlot = lastSlot;
     this.#total += n;
     this.#lastSec = block.sec(n - 1);
     this.#lastHash = block.hash(n - 1);
   }
 
-  /** Remembers a line counted under second `sec`, and counts it when `sec` is inside the window. */
-  #count(sec: number, hash: number): void {
-    const floor = this.#newestSec - this.windowSec;
+  /**
+   * Remembers a line counted under second `sec`, and counts it when `sec` is inside the window, which starts at
+   * `floor` (the newest delivered second less windowSec).
+   */
+  #count(sec: number, hash: number, floor: number): void {
     this.#recent.add(sec, hash, floor);
     if (sec < floor) return;
     // Lines mostly come in runs of one second: the slot of the last one is tried before a division.
@@ -536,6 +522,12 @@ export class ResumeFilter {
     this.#remaining = this.#expect.length - this.#next;
     return false;
   }
+}
+
+/** Whether `sec`.`nsec` is newer than `newestSec`.`newestNsec` (NaN `newestSec`: none yet, so any line is). */
+function newerThan(sec: number, nsec: number, newestSec: number, newestNsec: number): boolean {
+  // Comparisons with NaN are false.
+  return !(sec < newestSec || (sec === newestSec && nsec <= newestNsec));
 }
 
 function invalid(what: string): never {
