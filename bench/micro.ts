@@ -137,10 +137,10 @@ export function benchParse(opts: MicroOptions): MicroResult {
         const { line, start, end } = splitter;
         const { sec, nsec, textStart } = readLogHead(line, start, end, head);
         const hash = arrivedLineHash(line, textStart, end, sec, nsec, splitter);
-        cursor.recordAt(sec, nsec, hash);
         builder.addBytes(line, textStart, end, sec, nsec, hash);
       }
-      builder.take();
+      const block = builder.take();
+      if (block !== undefined) cursor.recordBlock(block);
     }
   });
 }

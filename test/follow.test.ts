@@ -180,6 +180,60 @@ for (const c of streamFaults) for (const tls of [false, true]) {
   });
 }
 
+test('lines that arrive without a timestamp keep their place, borrow the one before them, and are delivered once across reopens', async () => {
+  // Not what a kubelet writes, but what a proxy mangling the body would hand over: every fifth "line N" loses its
+  // timestamp, in every answer alike, while the kubelet's cut-off reopens the stream again and again.
+  const sim = await startSim({ scenario: 'none', faults: { 'stream-max-age': '700ms' } });
+  const bare = /^\S+ (line \d*[05])$/;
+  let stripped = 0;
+  try {
+    sim.cluster.createPod(pod('web'));
+    const r = await run(sim, {}, undefined, {
+      client: (client) => {
+        const open = client.open.bind(client);
+        client.open = async (req, verb) => {
+          const res = await open(req, verb);
+          if (!req.path.endsWith('/web/log')) return res;
+          let rest = '';
+          const body = new PassThrough();
+          res.body.on('data', (chunk: Buffer) => {
+            const lines = (rest + chunk.toString('utf8')).split('\n');
+            rest = lines.pop()!;
+            for (const l of lines) {
+              const m = bare.exec(l);
+              if (m !== null) stripped++;
+              body.write(`${m === null ? l : m[1]}\n`);
+            }
+          });
+          res.body.on('end', () => body.end(rest));
+          res.body.on('error', (err) => body.destroy(err));
+          return { status: res.status, body };
+        };
+      },
+    });
+    await sleep(200);
+    await writeLines(sim, 'web', 'app', 120, 25);
+    await sleep(2000);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.ok(r.reasons.filter((x) => x === 'eof').length >= 2, `the streams were reopened: ${r.reasons.join(',')}`);
+    assert.ok(stripped > 24, `${stripped} lines arrived without a timestamp`);
+    // The first line of an answer has no line before it to borrow from: it is stamped with the time it was read.
+    let readTimes = 0;
+    entries.forEach((e, i) => {
+      if (!/^line \d*[05]$/.test(e.line)) return;
+      const before = entries[i - 1].ts;
+      if (e.ts.sec === before.sec && e.ts.nsec === before.nsec) return;
+      readTimes++;
+      assert.ok(e.ts.sec > before.sec || (e.ts.sec === before.sec && e.ts.nsec > before.nsec), `"${e.line}" is stamped after "${entries[i - 1].line}"`);
+    });
+    assert.ok(readTimes <= r.reasons.length + 1, `${readTimes} lines stamped with the time they were read, in ${r.reasons.length + 1} answers`);
+    assert.ok(readTimes < stripped / 4, `${readTimes} of ${stripped} lines without a timestamp stamped with the time they were read`);
+  } finally {
+    await sim.close();
+  }
+});
+
 test('rotation: a pre-1.29 kubelet goes silent (stall → reopen), a 1.29+ one continues; nothing lost or repeated', async () => {
   for (const mode of ['stall', 'continue']) {
     const sim = await startSim({ scenario: 'none', faults: { rotation: mode } });

@@ -201,7 +201,7 @@ export class Cursor {
     this.#count(sec, hash, this.#newestSec - this.windowSec);
   }
 
-  /** recordAt() of every line of `block`, in order: the acknowledged position takes lines a block at a time. */
+  /** recordAt() of every line of `block`, in order: followers and the acknowledged position take lines a block at a time. */
   recordBlock(block: LineBlock): void {
     const n = block.length;
     if (n === 0) return;

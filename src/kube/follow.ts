@@ -442,6 +442,22 @@ class Follower {
     let reportedGap = false;
     // The lines of each chunk become one block, emitted when the chunk is done.
     const blocks = new BlockBuilder(t, inst.restart, inst.id);
+    const emit = (block: LineBlock): void => {
+      if (mode.hold !== undefined) {
+        mode.hold.push(block);
+      } else {
+        credit.take(block.size);
+        this.#out.next(block);
+      }
+    };
+    // Stamped lines enter the cursor a block at a time, as they are emitted: recording them line by line cost
+    // twice as much (Cursor.recordBlock).
+    const flush = (): void => {
+      const block = blocks.take();
+      if (block === undefined) return;
+      inst.cursor.recordBlock(block);
+      emit(block);
+    };
     try {
       const res = await opens.run(() =>
         client.open(
@@ -495,6 +511,11 @@ class Follower {
           const repaired = hash === -1 ? buf.toString('utf8', textStart, end) : undefined;
           const stamped = !Number.isNaN(sec);
           if (repaired !== undefined) hash = lineHash(stamped ? { sec, nsec } : undefined, repaired);
+          // Replayed lines count too: a line without a timestamp is stamped like the line before it in the answer.
+          if (stamped) {
+            prevSec = sec;
+            prevNsec = nsec;
+          }
           if (!filter.acceptAt(sec, nsec, hash)) {
             skipped++;
             continue;
@@ -505,12 +526,11 @@ class Follower {
             this.#log.warn('Lines between two reads are gone from the kubelet (rotated away while disconnected): gap counted');
           }
           let entryHash = hash;
-          if (stamped) {
-            prevSec = sec;
-            prevNsec = nsec;
-            inst.cursor.recordAt(sec, nsec, hash);
-          } else {
-            // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor.
+          if (!stamped) {
+            // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor
+            // (the first line of an answer: with the time it was read). The cursor counts it under its own hash, the
+            // block carries it under the borrowed timestamp's: it goes in a block of its own, after the lines before.
+            flush();
             if (Number.isNaN(prevSec)) ({ sec: prevSec, nsec: prevNsec } = nowTimestamp());
             inst.cursor.record(undefined, hash);
             // Downstream (positions) hashes a line with the timestamp it carries, which this one borrowed.
@@ -518,17 +538,10 @@ class Follower {
           }
           if (repaired === undefined) blocks.addBytes(buf, textStart, end, prevSec, prevNsec, entryHash);
           else blocks.addText(repaired, prevSec, prevNsec, entryHash);
+          if (!stamped) emit(blocks.take()!);
           delivered++;
         }
-        const block = blocks.take();
-        if (block !== undefined) {
-          if (mode.hold !== undefined) {
-            mode.hold.push(block);
-          } else {
-            credit.take(block.size);
-            this.#out.next(block);
-          }
-        }
+        flush();
         if (lines > 0) {
           events?.read?.(lines, bytes);
           if (skipped > 0) events?.deduplicated?.(skipped);
