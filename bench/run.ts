@@ -1,39 +1,17 @@
-// `npm run bench [-- --quick] [--only throughput,fanout,recovery,micro] [--cpu-prof]`: runs the benchmarks, prints
-// their tables and PASS/FAIL per target, and writes bench/results.json. Readers are compared with baselines run in
-// the same process tree (the simulator's raw output, kubectl), since absolute figures drift on shared machines.
+// `npm run bench [-- --quick] [--only throughput,fanout,recovery,micro] [--rounds N] [--cpu-prof]`: runs the
+// benchmarks, prints their tables and PASS/FAIL per target, and writes bench/results.json. Readers are compared with
+// baselines run in the same process tree (the simulator's raw output, kubectl), since absolute figures drift on
+// shared machines.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from './args.ts';
 import { KubectlGroup } from './children.ts';
 import { fanoutKubectl, fanoutTailer, recovery, tailerBaselineRss, type FanoutResult, type RecoveryResult } from './fanout.ts';
 import { runMicro, type MicroResult } from './micro.ts';
 import { render, verdicts, type ThroughputRound, type ThroughputRun } from './report.ts';
 import { measureCeiling, measureKubectl, measureTailer, type RateResult } from './throughput.ts';
-
-const PARTS = ['throughput', 'fanout', 'recovery', 'micro'] as const;
-type Part = (typeof PARTS)[number];
-
-interface Plan {
-  readonly quick: boolean;
-  readonly parts: ReadonlySet<Part>;
-  readonly cpuProf: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Plan {
-  let parts = new Set<Part>(PARTS);
-  const onlyAt = argv.indexOf('--only');
-  if (onlyAt !== -1) {
-    const names = (argv[onlyAt + 1] ?? '').split(',');
-    const bad = names.filter((n) => !(PARTS as readonly string[]).includes(n));
-    if (bad.length > 0) throw new Error(`unknown --only part "${bad.join(',')}": use ${PARTS.join(', ')}`);
-    parts = new Set(names as Part[]);
-  }
-  const known = new Set(['--quick', '--only', '--cpu-prof', onlyAt === -1 ? '' : argv[onlyAt + 1]]);
-  const unknown = argv.filter((a) => !known.has(a));
-  if (unknown.length > 0) throw new Error(`unknown argument "${unknown[0]}": use --quick, --only PARTS, --cpu-prof`);
-  return { quick: argv.includes('--quick'), parts, cpuProf: argv.includes('--cpu-prof') };
-}
 
 const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
@@ -51,7 +29,7 @@ async function main(): Promise<void> {
   try {
     if (plan.parts.has('throughput')) {
       if (!kubectl) say('kubectl not found: no kubectl baseline');
-      const rounds = q ? 2 : 3;
+      const rounds = plan.rounds;
       const pods = 4;
       for (const lineBytes of [100, 1024]) {
         const done: ThroughputRound[] = [];
