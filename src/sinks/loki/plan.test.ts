@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeEntries, makeTarget } from '../../../test/loki-fixtures.ts';
 import { StreamLabeler } from './labels.ts';
+import { fitLine } from './lines.ts';
 import { halvePlan, MetadataCache, plannedEntries, planRequests, type PlanOptions, type PushPlan } from './plan.ts';
 import { BlockBuilder, blocksOf } from '../../pipeline/block.ts';
 import type { LogEntry } from '../../pipeline/entry.ts';
@@ -101,4 +102,45 @@ test('lines read as UTF-8 bytes are planned as those bytes, never decoded; longe
   assert.ok(fitted <= 256 && fitted > 200, String(fitted));
   assert.match(second.block.text(second.from), /^x+/);
   assert.equal(p.bytes, Buffer.byteLength('héllo') + fitted);
+});
+
+test('mixed blocks (lines read and held as text, over-long ones, several containers) fill each request as far as it goes', () => {
+  let seed = 7;
+  const random = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const options: PlanOptions = { batchBytes: 1000, maxLineBytes: 256, lineTooLong: 'truncate' };
+  const targets = [makeTarget({ container: 'a' }), makeTarget({ container: 'b' })];
+  const blocks = Array.from({ length: 40 }, (_, b) => {
+    const builder = new BlockBuilder(targets[b % 2], 0, undefined);
+    const texts = Array.from({ length: 1 + random(12) }, (_, i) => `${b}.${i} ${'z'.repeat(random(5) === 0 ? 250 + random(60) : random(180))}`);
+    const chunk = Buffer.from(texts.join('\n'));
+    let at = 0;
+    for (const text of texts) {
+      if (random(6) === 0) builder.addText(text, 1, 0, 0);
+      else builder.addBytes(chunk, at, at + text.length, 1, 0, 0);
+      at += text.length + 1;
+    }
+    return { texts, block: builder.take()! };
+  });
+  const plans = planRequests(blocks.map((b) => b.block), new StreamLabeler({}, () => undefined), new MetadataCache(), options);
+  const sent = plans.map((p) => p.streams.flatMap((s) => s.runs.flatMap((r) => Array.from({ length: r.to - r.from }, (_, k) => r.block.text(r.from + k)))));
+  // Every line once, in order per container; the over-long ones truncated.
+  assert.ok(blocks.some((b) => b.texts.some((t) => t.length > 256)));
+  for (const [c, target] of targets.entries()) {
+    const want = blocks.filter((_, b) => b % 2 === c).flatMap((b) => b.texts).map((t) => fitLine(t, 256, 'truncate')[0]);
+    const got = plans.flatMap((p) => p.streams.filter((s) => s.labels.includes(`container="${target.container}"`)))
+      .flatMap((s) => s.runs.flatMap((r) => Array.from({ length: r.to - r.from }, (_, k) => r.block.text(r.from + k))));
+    assert.deepEqual(got, want);
+  }
+  plans.forEach((p, n) => {
+    const bytes = sent[n].reduce((sum, t) => sum + Buffer.byteLength(t), 0);
+    assert.equal(p.bytes, bytes, 'bytes are the lines\' bytes');
+    assert.equal(p.entries, sent[n].length);
+    assert.ok(bytes <= options.batchBytes, `request ${n}: ${bytes} bytes`);
+    // Cut only where the next line would not fit.
+    if (n + 1 < plans.length) assert.ok(bytes + Buffer.byteLength(sent[n + 1][0]) > options.batchBytes, `request ${n} had room for the next line`);
+  });
+  assert.ok(plans.length > 5, `${plans.length} requests`);
 });

@@ -85,6 +85,11 @@ class PlanBuilder {
 
   /** Line `i` of `block`, `bytes` of UTF-8, as the next entry of stream `labels`. */
   add(labels: string, pairs: readonly LabelPair[], metadata: readonly LabelPair[], block: LineBlock, i: number, bytes: number): void {
+    this.addRun(labels, pairs, metadata, block, i, i + 1, bytes);
+  }
+
+  /** Lines `from` to `to` (exclusive) of `block`, `bytes` of UTF-8 together, as the next entries of stream `labels`. */
+  addRun(labels: string, pairs: readonly LabelPair[], metadata: readonly LabelPair[], block: LineBlock, from: number, to: number, bytes: number): void {
     let stream = this.#last;
     if (stream === undefined || stream.labels !== labels) {
       stream = this.#streams.get(labels);
@@ -95,9 +100,9 @@ class PlanBuilder {
       this.#last = stream;
     }
     const run = stream.runs.length === 0 ? undefined : stream.runs[stream.runs.length - 1];
-    if (run !== undefined && run.block === block && run.to === i && run.metadata === metadata) run.to++;
-    else stream.runs.push({ block, from: i, to: i + 1, metadata });
-    this.entries++;
+    if (run !== undefined && run.block === block && run.to === from && run.metadata === metadata) run.to = to;
+    else stream.runs.push({ block, from, to, metadata });
+    this.entries += to - from;
     this.bytes += bytes;
   }
 
@@ -126,27 +131,44 @@ export function planRequests(
   for (const block of batch) {
     const { selector, pairs } = labeler.labelsOf(block.target);
     const metadata = metadataCache.of(block.target, block.restart);
-    for (let i = 0; i < block.length; i++) {
-      const bytes = block.end(i) - block.start(i);
-      const read = block.buffer(i) !== undefined;
-      if (read && bytes <= options.maxLineBytes) {
-        // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded.
-        add(selector, pairs, metadata, block, i, bytes);
-        continue;
+    for (let i = 0; i < block.length;) {
+      // Bytes as read are valid UTF-8 already: when they fit they go as they are, never decoded, and as many of
+      // them as the request has room for are added in one step.
+      let to = i;
+      let bytes = 0;
+      for (; to < block.length && sentAsRead(block, to, options.maxLineBytes); to++) {
+        const lineBytes = block.end(to) - block.start(to);
+        if ((builder.entries > 0 || to > i) && builder.bytes + bytes + lineBytes > options.batchBytes) break;
+        bytes += lineBytes;
       }
-      const text = block.text(i);
-      const fitted = fitLine(text, options.maxLineBytes, options.lineTooLong);
-      if (!read && fitted.length === 1 && fitted[0] === text) {
-        // Text that fits as it is (a repaired line, a spooled one) is sent from where it is too.
-        add(selector, pairs, metadata, block, i, utf8Bytes(text));
-        continue;
+      if (to > i) {
+        builder.addRun(selector, pairs, metadata, block, i, to, bytes);
+        i = to;
+      } else if (sentAsRead(block, i, options.maxLineBytes)) {
+        // There is no room left for it in this request: the next one takes it.
+        plans.push(builder.build());
+        builder = new PlanBuilder();
+      } else {
+        const text = block.text(i);
+        const fitted = fitLine(text, options.maxLineBytes, options.lineTooLong);
+        if (block.buffer(i) === undefined && fitted.length === 1 && fitted[0] === text) {
+          // Text that fits as it is (a repaired line, a spooled one) is sent from where it is too.
+          add(selector, pairs, metadata, block, i, utf8Bytes(text));
+        } else {
+          const parts = partsBlock(block, i, fitted);
+          for (let k = 0; k < parts.length; k++) add(selector, pairs, metadata, parts, k, parts.utf8Bytes(k));
+        }
+        i++;
       }
-      const parts = partsBlock(block, i, fitted);
-      for (let k = 0; k < parts.length; k++) add(selector, pairs, metadata, parts, k, parts.utf8Bytes(k));
     }
   }
   if (builder.entries > 0) plans.push(builder.build());
   return plans;
+}
+
+/** Whether line `i` of `block` goes as the bytes it was read as: it was read (not held as text) and fits. */
+function sentAsRead(block: LineBlock, i: number, maxLineBytes: number): boolean {
+  return block.buffer(i) !== undefined && block.end(i) - block.start(i) <= maxLineBytes;
 }
 
 /** The fitted parts of line `i` of `block` as a block of their own, each with the line's timestamp. */
