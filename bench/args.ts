@@ -1,4 +1,4 @@
-// The benchmark's command line: which parts to run, how many throughput rounds, and whether to profile the tailer.
+// The benchmark's command line: which parts to run, throughput rounds and containers, and whether to profile the tailer.
 
 export const PARTS = ['throughput', 'fanout', 'recovery', 'micro'] as const;
 export type Part = (typeof PARTS)[number];
@@ -8,6 +8,8 @@ export interface Plan {
   readonly parts: ReadonlySet<Part>;
   /** Throughput rounds per line size. */
   readonly rounds: number;
+  /** Flooding containers in the throughput runs. */
+  readonly pods: number;
   readonly cpuProf: boolean;
 }
 
@@ -17,6 +19,17 @@ export interface Plan {
  */
 export const FULL_ROUNDS = 5;
 export const QUICK_ROUNDS = 2;
+/** The targets' container count: few enough that one simulator feeds them all as fast as a reader takes lines. */
+export const DEFAULT_PODS = 4;
+
+/** The whole number after `flag`, from 1 to `max`; `fallback` when the flag is absent. */
+function count(argv: readonly string[], flag: string, max: number, fallback: number): number {
+  const at = argv.indexOf(flag);
+  if (at === -1) return fallback;
+  const n = Number(argv[at + 1]);
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new Error(`${flag} must be a whole number from 1 to ${max}, got "${argv[at + 1] ?? ''}"`);
+  return n;
+}
 
 export function parseArgs(argv: readonly string[]): Plan {
   let parts = new Set<Part>(PARTS);
@@ -28,16 +41,12 @@ export function parseArgs(argv: readonly string[]): Plan {
     parts = new Set(names as Part[]);
   }
   const quick = argv.includes('--quick');
-  let rounds = quick ? QUICK_ROUNDS : FULL_ROUNDS;
-  const roundsAt = argv.indexOf('--rounds');
-  if (roundsAt !== -1) {
-    rounds = Number(argv[roundsAt + 1]);
-    if (!Number.isSafeInteger(rounds) || rounds < 1 || rounds > 50) {
-      throw new Error(`--rounds must be a whole number from 1 to 50, got "${argv[roundsAt + 1] ?? ''}"`);
-    }
-  }
-  const known = new Set(['--quick', '--only', '--rounds', '--cpu-prof', onlyAt === -1 ? '' : argv[onlyAt + 1], roundsAt === -1 ? '' : argv[roundsAt + 1]]);
+  const rounds = count(argv, '--rounds', 50, quick ? QUICK_ROUNDS : FULL_ROUNDS);
+  // kubectl runs a process per container, ~48 MiB each.
+  const pods = count(argv, '--pods', 100, DEFAULT_PODS);
+  const valued = ['--only', '--rounds', '--pods'].flatMap((flag) => (argv.includes(flag) ? [argv[argv.indexOf(flag) + 1]] : []));
+  const known = new Set(['--quick', '--only', '--rounds', '--pods', '--cpu-prof', ...valued]);
   const unknown = argv.filter((a) => !known.has(a));
-  if (unknown.length > 0) throw new Error(`unknown argument "${unknown[0]}": use --quick, --only PARTS, --rounds N, --cpu-prof`);
-  return { quick, parts, rounds, cpuProf: argv.includes('--cpu-prof') };
+  if (unknown.length > 0) throw new Error(`unknown argument "${unknown[0]}": use --quick, --only PARTS, --rounds N, --pods N, --cpu-prof`);
+  return { quick, parts, rounds, pods, cpuProf: argv.includes('--cpu-prof') };
 }

@@ -1,6 +1,6 @@
-// `npm run bench [-- --quick] [--only throughput,fanout,recovery,micro] [--rounds N] [--cpu-prof]`: runs the
-// benchmarks, prints their tables and PASS/FAIL per target, and writes bench/results.json. Readers are compared with
-// baselines run in the same process tree (the simulator's raw output, kubectl), since absolute figures drift on
+// `npm run bench [-- --quick] [--only throughput,fanout,recovery,micro] [--rounds N] [--pods N] [--cpu-prof]`: runs
+// the benchmarks, prints their tables and PASS/FAIL per target, and writes bench/results.json. Readers are compared
+// with baselines run in the same process tree (the simulator's raw output, kubectl), since absolute figures drift on
 // shared machines.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     if (plan.parts.has('throughput')) {
       if (!kubectl) say('kubectl not found: no kubectl baseline');
       const rounds = plan.rounds;
-      const pods = 4;
+      const pods = plan.pods;
       for (const lineBytes of [100, 1024]) {
         const done: ThroughputRound[] = [];
         for (let round = 1; round <= rounds; round++) {

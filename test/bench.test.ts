@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FULL_ROUNDS, PARTS, QUICK_ROUNDS, parseArgs } from '../bench/args.ts';
+import { DEFAULT_PODS, FULL_ROUNDS, PARTS, QUICK_ROUNDS, parseArgs } from '../bench/args.ts';
 import { parseMetrics } from '../bench/children.ts';
 import { runMicro, workingSet } from '../bench/micro.ts';
 import { parseProc } from '../bench/proc.ts';
@@ -81,14 +81,19 @@ test('median: the middle value, or the mean of the middle two', () => {
   assert.equal(median([7]), 7);
 });
 
-test('the command line: parts, rounds (full and quick defaults, --rounds), and one-line errors for the rest', () => {
-  assert.deepEqual(parseArgs([]), { quick: false, parts: new Set(PARTS), rounds: FULL_ROUNDS, cpuProf: false });
-  assert.deepEqual(parseArgs(['--quick', '--only', 'throughput,micro']), { quick: true, parts: new Set(['throughput', 'micro']), rounds: QUICK_ROUNDS, cpuProf: false });
-  assert.equal(parseArgs(['--quick', '--rounds', '7', '--cpu-prof']).rounds, 7);
+test('the command line: parts, rounds (full and quick defaults, --rounds), containers, and one-line errors for the rest', () => {
+  assert.deepEqual(parseArgs([]), { quick: false, parts: new Set(PARTS), rounds: FULL_ROUNDS, pods: DEFAULT_PODS, cpuProf: false });
+  assert.deepEqual(parseArgs(['--quick', '--only', 'throughput,micro']), {
+    quick: true, parts: new Set(['throughput', 'micro']), rounds: QUICK_ROUNDS, pods: DEFAULT_PODS, cpuProf: false,
+  });
+  assert.deepEqual(parseArgs(['--quick', '--rounds', '7', '--pods', '16', '--cpu-prof']), {
+    quick: true, parts: new Set(PARTS), rounds: 7, pods: 16, cpuProf: true,
+  });
   assert.equal(parseArgs(['--rounds', '1']).rounds, 1);
   for (const bad of [['--rounds'], ['--rounds', '0'], ['--rounds', '2.5'], ['--rounds', 'many'], ['--rounds', '51']]) {
     assert.throws(() => parseArgs(bad), /^Error: --rounds must be a whole number from 1 to 50, got "[^"]*"$/, bad.join(' '));
   }
+  assert.throws(() => parseArgs(['--pods', '101']), /^Error: --pods must be a whole number from 1 to 100, got "101"$/);
   assert.throws(() => parseArgs(['--only', 'speed']), /unknown --only part "speed": use throughput, fanout, recovery, micro/);
-  assert.throws(() => parseArgs(['--rounds', '3', '--fast']), /unknown argument "--fast": use --quick, --only PARTS, --rounds N, --cpu-prof/);
+  assert.throws(() => parseArgs(['--rounds', '3', '--fast']), /unknown argument "--fast": use --quick, --only PARTS, --rounds N, --pods N, --cpu-prof/);
 });
