@@ -1,7 +1,8 @@
-// Request bodies. Protobuf is written by hand: lengths of nested messages are computed up front, then everything goes straight into one buffer of the exact size. The result is
-// byte-identical to protobufjs' reflection encoding of proto/push.proto (encode.test.ts) and several times
-// faster than it (bench/encode.bench.ts); protobufjs' Writer was tried too and lost, its per-field operation objects
-// dominating with short lines. Snappy is the block format Loki expects, not the framed one (snappy.ts).
+// Request bodies. Protobuf is written by hand: lengths of nested messages are computed up front, then everything
+// goes straight into one buffer of the exact size. The result is byte-identical to protobufjs' reflection encoding of
+// proto/push.proto (encode.test.ts) and several times faster than it (bench/encode.bench.ts); protobufjs' Writer was
+// tried too and lost, its per-field operation objects dominating with short lines. Snappy is the block format Loki
+// expects, not the framed one (snappy.ts).
 import { toEpochNanosString } from '../../time/timestamp.ts';
 import type { LabelPair } from './labels.ts';
 import { plannedEntries, type PlannedStream } from './plan.ts';

@@ -120,8 +120,10 @@ export function planRequests(
 ): PushPlan[] {
   const plans: PushPlan[] = [];
   let builder = new PlanBuilder();
+  /** Whether a request of `entries` lines and `bytes` is full for `more` bytes: a line alone always goes. */
+  const full = (entries: number, bytes: number, more: number): boolean => entries > 0 && bytes + more > options.batchBytes;
   const add = (selector: string, pairs: readonly LabelPair[], metadata: readonly LabelPair[], block: LineBlock, i: number, bytes: number): void => {
-    if (builder.entries > 0 && builder.bytes + bytes > options.batchBytes) {
+    if (full(builder.entries, builder.bytes, bytes)) {
       plans.push(builder.build());
       builder = new PlanBuilder();
     }
@@ -138,7 +140,7 @@ export function planRequests(
       let bytes = 0;
       for (; to < block.length && sentAsRead(block, to, options.maxLineBytes); to++) {
         const lineBytes = block.end(to) - block.start(to);
-        if ((builder.entries > 0 || to > i) && builder.bytes + bytes + lineBytes > options.batchBytes) break;
+        if (full(builder.entries + to - i, builder.bytes + bytes, lineBytes)) break;
         bytes += lineBytes;
       }
       if (to > i) {
