@@ -1,6 +1,6 @@
 // Pipeline micro-benchmarks, single-threaded, on log-like lines from 20 interleaved containers: line splitting and
-// timestamp parsing with the resume cursor, batching, Loki request planning, protobuf encoding, snappy, and
-// encode + compress together. Each returns lines and MB of log text per CPU second of this process: the machines
+// timestamp parsing with the resume cursor, batching, Loki request planning, protobuf encoding, snappy,
+// encode + compress together, and the file output's text and JSON lines. Each returns lines and MB of log text per CPU second of this process: the machines
 // we run on are shared, and time spent descheduled says nothing about the code.
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { Cursor, arrivedLineHash, lineHash } from '../src/kube/cursor.ts';
@@ -12,6 +12,7 @@ import { compressedPushRequest, encodePushRequest } from '../src/sinks/loki/enco
 import { StreamLabeler } from '../src/sinks/loki/labels.ts';
 import { MetadataCache, planRequests, type PushPlan } from '../src/sinks/loki/plan.ts';
 import { defaultSnappy, snappyjs, type Snappy } from '../src/sinks/loki/snappy.ts';
+import { jsonLines, textLines, type FileFormat } from '../src/sinks/file.ts';
 import { formatTimestamp } from '../src/time/timestamp.ts';
 import { makeEntries, makeTarget } from '../test/loki-fixtures.ts';
 
@@ -230,12 +231,22 @@ export function benchEncodeCompress(opts: MicroOptions): MicroResult {
   });
 }
 
+/** What the file output makes of each 1 MiB batch before it writes it. */
+function benchFile(opts: MicroOptions, format: FileFormat): MicroResult {
+  const batches = sinkBatches(opts);
+  const all = batches.flat();
+  const lines = format === 'text' ? textLines : jsonLines;
+  return measure(`file output (${format})`, opts, batchLines(all), textBytesOf(all), () => {
+    for (const b of batches) lines(b);
+  });
+}
+
 /** Every micro-benchmark for one line size. */
 export async function runMicro(opts: MicroOptions): Promise<MicroResult[]> {
   return [
     benchParse(opts), await benchBatch(opts), benchPlan(opts), benchEncode(opts),
     benchSnappy(opts, defaultSnappy(), `snappy compress (${defaultSnappy().implementation})`),
     benchSnappy(opts, snappyjs, 'snappy compress (snappyjs)'),
-    benchEncodeCompress(opts),
+    benchEncodeCompress(opts), benchFile(opts, 'text'), benchFile(opts, 'json'),
   ];
 }

@@ -17,6 +17,7 @@ test('every micro-benchmark runs once on a small input and reports a rate', asyn
   assert.deepEqual(results.map((r) => r.name), [
     'split + parse + cursor + block', 'batch (1 MiB)', 'Loki request planning', 'protobuf encode',
     `snappy compress (${defaultSnappy().implementation})`, 'snappy compress (snappyjs)', 'encode + snappy',
+    'file output (text)', 'file output (json)',
   ]);
   for (const r of results) assert.ok(r.linesPerSec > 0 && r.mbPerSec > 0, r.name);
   const set = workingSet(45, 1024);
