@@ -1,7 +1,7 @@
 // Pipeline micro-benchmarks, single-threaded, on log-like lines from 20 interleaved containers: line splitting and
-// timestamp parsing with the resume cursor, batching, Loki request planning, protobuf encoding, snappy,
-// encode + compress together, and the file output's text and JSON lines. Each returns lines and MB of log text per CPU second of this process: the machines
-// we run on are shared, and time spent descheduled says nothing about the code.
+// timestamp parsing with the resume cursor, batching, Loki request planning, protobuf encoding, snappy, encode +
+// compress together, and the file output's text and JSON lines. Each returns lines and MB of log text per CPU
+// second of this process: the machines we run on are shared, and time spent descheduled says nothing about the code.
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { Cursor, arrivedLineHash, lineHash } from '../src/kube/cursor.ts';
 import { LineSplitter, logHead, readLogHead } from '../src/kube/lines.ts';

@@ -52,9 +52,10 @@ export function textLines(batch: Batch): Buffer {
   for (const block of batch) {
     const t = block.target;
     const name = `${t.namespace}/${t.pod}/${t.container} `;
+    const bytes = Buffer.byteLength(name);
     names.push(name);
-    nameBytes.push(Buffer.byteLength(name));
-    for (let i = 0; i < block.length; i++) size += TIMESTAMP + nameBytes[nameBytes.length - 1] + block.utf8Bytes(i) + 1;
+    nameBytes.push(bytes);
+    for (let i = 0; i < block.length; i++) size += TIMESTAMP + bytes + block.utf8Bytes(i) + 1;
   }
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
