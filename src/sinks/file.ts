@@ -9,35 +9,34 @@ import { formatTimestamp } from '../time/timestamp.ts';
 
 export type FileFormat = 'text' | 'json';
 
-/**
- * The JSON format of a batch: per line one object of the line with its timestamp, pod, container and restart,
- * in that order. What a block's lines share is serialized once for the block.
- */
-export function jsonLines(batch: Batch): Buffer {
-  const lines: string[] = [];
-  let size = 0;
-  for (const block of batch) {
-    const t = block.target;
-    const shared = JSON.stringify({ namespace: t.namespace, pod: t.pod, pod_uid: t.podUid, container: t.container, restart: block.restart });
-    const middle = `,${shared.slice(1, -1)},"line":`;
-    for (let i = 0; i < block.length; i++) {
-      const line = `{"ts":"${formatTimestamp(block.ts(i))}"${middle}${JSON.stringify(block.text(i))}}\n`;
-      lines.push(line);
-      size += Buffer.byteLength(line);
-    }
-  }
-  // Written line by line into one buffer: joined first, the batch was one string too large for V8's young
-  // generation, a fresh allocation of its own every batch.
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
-  for (const line of lines) pos += out.write(line, pos);
-  return out;
-}
-
 /** `2024-01-01T00:00:00.` */
 const SECOND_PREFIX = 20;
-/** The timestamp with its nine fraction digits, `Z` and the space after it. */
-const TIMESTAMP = SECOND_PREFIX + 9 + 2;
+/** `2024-01-01T00:00:00.000000000Z` */
+const TIMESTAMP = SECOND_PREFIX + 10;
+const JSON_HEAD = '{"ts":"';
+
+/**
+ * Writes timestamps as the kubelet prints them (nine fraction digits, UTC) into one buffer: the date and time once
+ * per second, copied from the line before while the second lasts, and the nanoseconds as digits.
+ */
+class TimestampWriter {
+  #second = Number.NaN;
+  #at = 0;
+
+  /** Writes at `pos`; returns the position after it. */
+  write(out: Buffer, pos: number, sec: number, nsec: number): number {
+    if (sec === this.#second) out.copyWithin(pos, this.#at, this.#at + SECOND_PREFIX);
+    else {
+      this.#second = sec;
+      out.write(formatTimestamp({ sec, nsec: 0 }), pos, SECOND_PREFIX, 'latin1');
+    }
+    this.#at = pos;
+    pos += SECOND_PREFIX;
+    for (let d = 8, n = nsec; d >= 0; d--, n = Math.floor(n / 10)) out[pos + d] = 48 + (n % 10);
+    out[pos + 9] = 0x5a;
+    return pos + 10;
+  }
+}
 
 /**
  * The text format of a batch, `TIMESTAMP NAMESPACE/POD/CONTAINER LINE` per line, as the bytes written. Built as
@@ -46,41 +45,20 @@ const TIMESTAMP = SECOND_PREFIX + 9 + 2;
  * string, then the batch as one, cost the file output more than reading the lines (bench/README.md, tenth round).
  */
 export function textLines(batch: Batch): Buffer {
+  const names = batch.map((block) => ` ${block.target.namespace}/${block.target.pod}/${block.target.container} `);
+  const nameBytes = names.map((name) => Buffer.byteLength(name));
   let size = 0;
-  const names: string[] = [];
-  const nameBytes: number[] = [];
-  for (const block of batch) {
-    const t = block.target;
-    const name = `${t.namespace}/${t.pod}/${t.container} `;
-    const bytes = Buffer.byteLength(name);
-    names.push(name);
-    nameBytes.push(bytes);
-    for (let i = 0; i < block.length; i++) size += TIMESTAMP + bytes + block.utf8Bytes(i) + 1;
-  }
+  batch.forEach((block, b) => {
+    for (let i = 0; i < block.length; i++) size += TIMESTAMP + nameBytes[b] + block.utf8Bytes(i) + 1;
+  });
   const out = Buffer.allocUnsafe(size);
+  const timestamps = new TimestampWriter();
   let pos = 0;
-  let second = Number.NaN;
-  let secondAt = 0;
   batch.forEach((block, b) => {
     const length = nameBytes[b];
     let nameAt = -1;
     for (let i = 0; i < block.length; i++) {
-      const sec = block.sec(i);
-      if (sec === second) out.copyWithin(pos, secondAt, secondAt + SECOND_PREFIX);
-      else {
-        second = sec;
-        out.write(formatTimestamp({ sec, nsec: 0 }), pos, SECOND_PREFIX, 'latin1');
-      }
-      secondAt = pos;
-      pos += SECOND_PREFIX;
-      let nsec = block.nsec(i);
-      for (let d = 8; d >= 0; d--) {
-        out[pos + d] = 48 + (nsec % 10);
-        nsec = Math.floor(nsec / 10);
-      }
-      out[pos + 9] = 0x5a;
-      out[pos + 10] = 0x20;
-      pos += 11;
+      pos = timestamps.write(out, pos, block.sec(i), block.nsec(i));
       if (nameAt < 0) out.write(names[b], pos, length, 'utf8');
       else out.copyWithin(pos, nameAt, nameAt + length);
       nameAt = pos;
@@ -88,6 +66,48 @@ export function textLines(batch: Batch): Buffer {
       const buffer = block.buffer(i);
       if (buffer === undefined) pos += out.write(block.text(i), pos, 'utf8');
       else pos += buffer.copy(out, pos, block.start(i), block.end(i));
+      out[pos++] = 0x0a;
+    }
+  });
+  return out;
+}
+
+/**
+ * The JSON format of a batch: per line one object of the line with its timestamp, pod, container and restart,
+ * in that order, as the bytes written. What a block's lines share is serialized once for the block and copied.
+ */
+export function jsonLines(batch: Batch): Buffer {
+  const middles = batch.map((block) => {
+    const t = block.target;
+    const shared = JSON.stringify({ namespace: t.namespace, pod: t.pod, pod_uid: t.podUid, container: t.container, restart: block.restart });
+    return `",${shared.slice(1, -1)},"line":`;
+  });
+  const middleBytes = middles.map((middle) => Buffer.byteLength(middle));
+  const lines: string[] = [];
+  let size = 0;
+  batch.forEach((block, b) => {
+    for (let i = 0; i < block.length; i++) {
+      const line = JSON.stringify(block.text(i));
+      lines.push(line);
+      size += JSON_HEAD.length + TIMESTAMP + middleBytes[b] + Buffer.byteLength(line) + 2;
+    }
+  });
+  const out = Buffer.allocUnsafe(size);
+  const timestamps = new TimestampWriter();
+  let pos = 0;
+  let next = 0;
+  batch.forEach((block, b) => {
+    const length = middleBytes[b];
+    let middleAt = -1;
+    for (let i = 0; i < block.length; i++) {
+      pos += out.write(JSON_HEAD, pos, 'latin1');
+      pos = timestamps.write(out, pos, block.sec(i), block.nsec(i));
+      if (middleAt < 0) out.write(middles[b], pos, length, 'utf8');
+      else out.copyWithin(pos, middleAt, middleAt + length);
+      middleAt = pos;
+      pos += length;
+      pos += out.write(lines[next++], pos, 'utf8');
+      out[pos++] = 0x7d;
       out[pos++] = 0x0a;
     }
   });
