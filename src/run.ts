@@ -177,7 +177,7 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
   progress = new Progress(metrics, log);
   const positions = await Positions.load(cfg.positionsFile, { retentionMs: cfg.positionsRetention });
   const cluster = await connect(cfg, log);
-  const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }));
+  const client = new KubeClient(cluster.kc, (verb, code) => metrics.apiRequests.inc({ verb, code }), { windowBudget: cfg.maxBufferBytes });
   const namespaces = cfg.allNamespaces || (cluster.simulated && cfg.namespace.length === 0) ? [] : cfg.namespace.length > 0 ? cfg.namespace : [contextNamespace(cluster.kc)];
   await preflight(client, namespaces).catch(async (err: unknown) => {
     await client.close();
@@ -190,6 +190,7 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
     throw err;
   });
   const credit = new Credit(cfg.maxBufferBytes);
+  credit.onPressure((full) => client.holdBackStreams(full));
   const opens = new Limiter(cfg.maxConcurrentOpens);
   let listed = false;
   let http: HttpServer | undefined;

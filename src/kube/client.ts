@@ -131,11 +131,18 @@ export class KubeClient {
   private readonly kc: KubeConfig;
   private transport: Promise<Transport> | undefined;
   private readonly observe: RequestObserver | undefined;
+  private readonly windowBudget: number | undefined;
+  private held = false;
 
-  constructor(kc: KubeConfig, observe?: RequestObserver) {
+  /**
+   * `windowBudget`: what all h2 streams together may be sent ahead of our reading (H2PoolOptions.windowBudget); the
+   * pipeline's in-flight bound, so that unread streams cannot take as much again many times over.
+   */
+  constructor(kc: KubeConfig, observe?: RequestObserver, { windowBudget }: { windowBudget?: number } = {}) {
     this.kc = kc;
     this.server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
     this.observe = observe;
+    this.windowBudget = windowBudget;
   }
 
   url(req: KubeRequest): string {
@@ -189,6 +196,15 @@ export class KubeClient {
     }
   }
 
+  /**
+   * Holds back every h2 stream while the pipeline is full (H2Pool.holdBack): a busy container's stream then takes
+   * little into memory instead of a full window. Over HTTP/1.1 an unread stream is held back by TCP already.
+   */
+  holdBackStreams(held: boolean): void {
+    this.held = held;
+    void this.transport?.then((t) => t.h2?.holdBack(this.held), () => undefined);
+  }
+
   /** Ends every request still open (streams included) and the connections. */
   async close(): Promise<void> {
     const transport = await this.transport?.catch(() => undefined);
@@ -236,7 +252,9 @@ export class KubeClient {
     // given one: build it once, for both transports.
     const { ca, cert, key, pfx, passphrase, ...connect } = plan.type === 'agent' ? plan.connect : {};
     const tls = { ...connect, secureContext: createSecureContext({ ca, cert, key, pfx, passphrase }) };
-    return { h2: new H2Pool(this.server, { tls }), dispatcher: new Agent({ ...POOL, connect: tls }) };
+    const h2 = new H2Pool(this.server, { tls, windowBudget: this.windowBudget });
+    h2.holdBack(this.held);
+    return { h2, dispatcher: new Agent({ ...POOL, connect: tls }) };
   }
 }
 

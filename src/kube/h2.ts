@@ -16,12 +16,18 @@ export interface H2Response {
 /**
  * Flow control: a stream's window is what the server may send ahead of our reading. 1 MiB lets a busy container's
  * stream run on while the tailer compresses and pushes a batch (undici's 256 KiB: 0.74–0.78 of the source's rate in
- * the 1 KiB throughput benchmark, 1 MiB: 0.81–0.92). It is also what a stream we stopped reading (backpressure) can
- * buffer here, which is why the follower closes streams paused for long (FollowOptions.pausedCloseMs). The
- * connection's window is given back as data arrives, not as it is read, so it bounds no memory: it is large so that
- * it never caps the streams of a connection together.
+ * the 1 KiB throughput benchmark, 1 MiB: 0.81–0.92). It is also what a stream we stopped reading (backpressure) takes
+ * into memory, beyond the bytes the pipeline bounds. So the windows are a budget shared out among the open streams
+ * (H2PoolOptions.windowBudget), and held back while the pipeline is full (holdBack); the follower also closes streams
+ * paused for long (FollowOptions.pausedCloseMs). The connection's window is given back as data arrives, not as it is
+ * read, so it bounds no memory: it is large so that it never caps the streams of a connection together.
  */
-const STREAM_WINDOW = 1024 * 1024;
+export const STREAM_WINDOW = 1024 * 1024;
+/**
+ * The smallest window, and every stream's while the pipeline is full. node gives the server back more than the
+ * window between two reads (~80 KB in all with 16 KiB), still a small part of 1 MiB.
+ */
+export const HELD_STREAM_WINDOW = 16 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 /** Streams per connection until the server's SETTINGS say otherwise (kube-apiserver's default). */
 const DEFAULT_MAX_STREAMS = 100;
@@ -42,6 +48,11 @@ export interface H2PoolOptions {
   /** How to connect (secureContext, servername, rejectUnauthorized, keepAlive …); ALPN is set here. */
   readonly tls: ConnectionOptions;
   readonly pingTimeoutMs?: number;
+  /**
+   * What the open streams together may be sent ahead of our reading (default: no limit): each stream's window is
+   * this shared out, a power of two from HELD_STREAM_WINDOW to STREAM_WINDOW.
+   */
+  readonly windowBudget?: number;
 }
 
 /**
@@ -55,12 +66,29 @@ export class H2Pool {
   #connections: Connection[] = [];
   #connecting: Promise<Connection | undefined> | undefined;
   #closed = false;
+  readonly #windowBudget: number;
+  /** Each stream's share of the budget. */
+  #shared = STREAM_WINDOW;
+  #held = false;
+  /** The window the server was last told. */
+  #window = STREAM_WINDOW;
   h1Only = false;
 
   constructor(origin: string, options: H2PoolOptions) {
     this.#origin = new URL(origin);
     this.#tls = options.tls;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? PING_TIMEOUT_MS;
+    this.#windowBudget = options.windowBudget ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Holds every stream back to HELD_STREAM_WINDOW, open ones included, or lets them have their share again: a
+   * SETTINGS frame on each connection, after which the server moves each stream's window by the difference (RFC
+   * 9113, 6.9.2).
+   */
+  holdBack(held: boolean): void {
+    this.#held = held;
+    this.#applyWindow();
   }
 
   /** A GET of `path` (with its query); resolves with the response headers, the body unread. */
@@ -133,6 +161,7 @@ export class H2Pool {
       const free = this.#connections.find((c) => c.usable && c.streams < maxStreams(c.session));
       if (free !== undefined) {
         free.streams++;
+        this.#shareWindows();
         clearTimeout(free.idle);
         free.idle = undefined;
         return free;
@@ -169,9 +198,30 @@ export class H2Pool {
 
   #release(conn: Connection): void {
     conn.streams--;
+    this.#shareWindows();
     if (conn.streams > 0 || !conn.usable) return;
     conn.idle = setTimeout(() => this.#retire(conn, true), IDLE_CLOSE_MS);
     conn.idle.unref();
+  }
+
+  /** Shares the budget out among the open streams again. */
+  #shareWindows(): void {
+    let open = 0;
+    for (const c of this.#connections) open += c.streams;
+    const fair = this.#windowBudget / Math.max(1, open);
+    let w = this.#shared;
+    while (w > HELD_STREAM_WINDOW && w > fair) w /= 2;
+    // Grown back only with room for twice as much: streams that come and go at a boundary do not flap it.
+    while (w < STREAM_WINDOW && w * 4 <= fair) w *= 2;
+    this.#shared = w;
+    this.#applyWindow();
+  }
+
+  #applyWindow(): void {
+    const w = this.#held ? HELD_STREAM_WINDOW : this.#shared;
+    if (w === this.#window) return;
+    this.#window = w;
+    for (const c of this.#connections) applyStreamWindow(c.session, w);
   }
 
   #retire(conn: Connection, close: boolean): void {
@@ -211,7 +261,8 @@ export class H2Pool {
   }
 
   async #session(socket: TLSSocket): Promise<Connection> {
-    const session = h2Connect(this.#origin, { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW } });
+    const window = this.#window;
+    const session = h2Connect(this.#origin, { createConnection: () => socket, settings: { initialWindowSize: window } });
     const conn: Connection = { session, streams: 0, usable: true, idle: undefined, checking: false };
     // Errors reach the streams of the connection; the connection is only taken out of the pool.
     session.on('error', () => undefined);
@@ -230,6 +281,8 @@ export class H2Pool {
       session.once('close', onClose);
     });
     session.setLocalWindowSize(CONNECTION_WINDOW);
+    // The window may have changed while the connection was being set up.
+    if (this.#window !== window) applyStreamWindow(session, this.#window);
     if (this.#closed) {
       session.destroy();
       throw new Error('the client is closed');
@@ -241,6 +294,16 @@ export class H2Pool {
 
 /** The listener of an 'error' that is read from the stream's state instead (readChunk looks at `errored`). */
 export function ignore(): void {}
+
+function applyStreamWindow(session: ClientHttp2Session, bytes: number): void {
+  if (session.destroyed || session.closed) return;
+  try {
+    session.settings({ initialWindowSize: bytes });
+  } catch {
+    // Too many SETTINGS not yet acknowledged: the server is not reading ours. Its connection fails on its own; the
+    // window goes with the next change, or with a new connection.
+  }
+}
 
 function maxStreams(session: ClientHttp2Session): number {
   return session.remoteSettings?.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
