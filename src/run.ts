@@ -190,7 +190,10 @@ export async function runTailer(cfg: Config, stop?: Promise<unknown>): Promise<n
     throw err;
   });
   const credit = new Credit(cfg.maxBufferBytes);
-  credit.onPressure((full) => client.holdBackStreams(full));
+  credit.onPressure((full) => {
+    client.holdBackStreams(full);
+    progress.bufferFull(full, cfg.maxBufferBytes);
+  });
   const opens = new Limiter(cfg.maxConcurrentOpens);
   let listed = false;
   let http: HttpServer | undefined;

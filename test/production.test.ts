@@ -227,13 +227,13 @@ test('/ready is 503 while Loki is unreachable and 200 once it is up; /healthz is
   assert.equal(await tailer.stop(), 0);
 });
 
-test('while Loki does not answer, busy h2 streams are held back: the API server sends little beyond --max-buffer-bytes', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('while Loki does not answer, busy h2 streams are held back (the API server sends little beyond --max-buffer-bytes) and the pause is logged', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { sim, kubeconfig } = await startCluster(t, { scenario: 'flood', tls: true, scale: { pods: 8, lineBytes: 1024 } });
   const loki = await startLokiReceiver({ validate: false });
   t.after(() => loki.close());
   loki.setMode('hang');
   const bound = 1024 * 1024;
-  await startTailer(t, kubeconfig, ['-n', 'flood', '--loki-url', loki.url, '--loki-timeout', '60s', '--max-buffer-bytes', String(bound)]);
+  const tailer = await startTailer(t, kubeconfig, ['-n', 'flood', '--loki-url', loki.url, '--loki-timeout', '60s', '--max-buffer-bytes', String(bound)]);
   await until('8 streams open', () => sim.stats().openStreams, (n) => n >= 8);
   // Once the buffer is full nothing is read: what the simulator sent settles.
   let sent = sim.stats().charsSent;
@@ -246,9 +246,12 @@ test('while Loki does not answer, busy h2 streams are held back: the API server 
   // With a full 1 MiB window for each of the 8 streams it would be over 9 MiB; the simulator's own stream buffers
   // account for up to ~80 KB a stream besides the window.
   assert.ok(sent < bound + 8 * 256 * 1024, `the API server sent ${sent} bytes for a buffer of ${bound}`);
+  const told = (start: string): boolean => tailer.logs().some((e) => String(e.msg).startsWith(start));
+  await until('the pause to be logged', () => told('Reading paused'), Boolean);
   loki.setMode('ok');
   // Released, the streams run at full speed again: far more than the held windows could carry.
   await until('20 MB of lines to reach Loki', () => loki.stats().bytes, (bytes) => bytes > 20_000_000, 30_000);
+  assert.ok(told('Reading resumed'), 'the end of the pause is logged');
 });
 
 // ---------------------------------------------------------------------------------------------------------------

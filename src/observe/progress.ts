@@ -7,6 +7,9 @@ import type { Logger } from './log.ts';
 import type { Metrics, TargetState } from './metrics.ts';
 import type { StatusSnapshot } from './status.ts';
 
+/** A full buffer is logged once reading has stayed paused this long: a tailer that just keeps pace fills it for moments. */
+export const PAUSE_LOG_AFTER_MS = 5000;
+
 export class Progress implements FollowEvents {
   readonly #metrics: Metrics;
   readonly #log: Logger;
@@ -17,6 +20,9 @@ export class Progress implements FollowEvents {
   #bytes = 0;
   #errors = 0;
   #maxLag = 0;
+  #pausedAt = 0;
+  #pauseTimer: NodeJS.Timeout | undefined;
+  #pauseLogged = false;
 
   constructor(metrics: Metrics, log: Logger) {
     this.#metrics = metrics;
@@ -63,6 +69,25 @@ export class Progress implements FollowEvents {
   /** A sink dropped or failed something worth a glance. */
   error(): void {
     this.#errors++;
+  }
+
+  /**
+   * The lines read but not yet acknowledged reached `maxBytes` (`full`), or drained to half: reading pauses and
+   * resumes. Told once it lasted PAUSE_LOG_AFTER_MS, and then when it ends.
+   */
+  bufferFull(full: boolean, maxBytes: number): void {
+    clearTimeout(this.#pauseTimer);
+    if (full) {
+      this.#pausedAt = Date.now();
+      this.#pauseTimer = setTimeout(() => {
+        this.#pauseLogged = true;
+        this.#log.warn('Reading paused: the outputs have not yet acknowledged the lines read (--max-buffer-bytes); new lines wait in the kubelet\'s log files, which rotate, so a long pause can lose lines: see the output errors, or give --spool-dir to move an outage to disk', { maxBufferBytes: maxBytes });
+      }, PAUSE_LOG_AFTER_MS);
+      this.#pauseTimer.unref();
+    } else if (this.#pauseLogged) {
+      this.#pauseLogged = false;
+      this.#log.info('Reading resumed: the outputs caught up', { pausedSeconds: Math.round((Date.now() - this.#pausedAt) / 1000) });
+    }
   }
 
   /** Updates the gauges that are computed rather than counted (call on an interval). */
