@@ -299,6 +299,34 @@ test('a crash loop faster than the follower: the dead instances are read with pr
   }
 });
 
+test('a crash-looping pod deleted while its dead instance is being read: no instance is read twice', async () => {
+  const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 300, deleteGraceMs: 5000 } });
+  try {
+    sim.cluster.createPod(pod('loop'));
+    const r = await run(sim);
+    await sleep(300);
+    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'loop', 'app', `first ${i}`);
+    await sleep(300);
+    sim.cluster.terminate('ns', 'loop', 'app', 1, 'Error');
+    await sleep(600);
+    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'loop', 'app', `second ${i}`);
+    await sleep(300);
+    // From now on the container's log requests wait 600 ms: the read of the second instance's rest (previous=true)
+    // is still waiting when the pod is deleted. Deletion ends the back-off: the second instance becomes the
+    // container's terminated state, the first its last state, and previous=true serves the first again.
+    sim.cluster.faults.set({ slow: '600ms' }, { namespace: 'ns', pod: 'loop', container: 'app' });
+    sim.cluster.terminate('ns', 'loop', 'app', 1, 'Error');
+    await sleep(100);
+    void sim.cluster.deletePod('ns', 'loop');
+    await sleep(3000);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.deepEqual([...new Set(entries.map((e) => e.restart))], [0, 1]);
+  } finally {
+    await sim.close();
+  }
+});
+
 test('a pod re-created under the same name is a new target; finished containers end their follower', async () => {
   const sim = await startSim({ scenario: 'none', cluster: { deleteGraceMs: 100 } });
   try {

@@ -281,6 +281,15 @@ class Follower {
     }
     // If the status cannot be read now, deliver: waiting could let the kubelet drop the instance for good.
     const st = await this.#status();
+    if (st !== 'retry' && st !== undefined && st !== null && st.state === 'terminated' && st.containerID === inst.id) {
+      // The pod stopped while the instance waited to restart: it is the container's terminated state now, and
+      // previous=true serves the instance before it, already read. The reply may be from either, so the instance is
+      // read again as the current one; only if that fails is the reply delivered (rather than dropped).
+      const again = await this.#hold(inst, st.podDeleting, false);
+      this.#commit(inst, again.complete ? again : first);
+      this.#finished.add(inst.id);
+      return true;
+    }
     const movedTo = st === 'retry' ? undefined : st?.lastTerminatedID;
     if (st !== 'retry' && st !== undefined && st !== null && movedTo !== undefined && movedTo !== inst.id) {
       const next: Instance = { id: movedTo, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
@@ -308,11 +317,14 @@ class Follower {
     return true;
   }
 
-  /** Reads an instance with previous=true into memory, from a copy of its cursor; `complete` unless cut short. */
-  async #hold(inst: Instance, podDeleting: boolean): Promise<{ cursor: Cursor; held: LineBlock[]; complete: boolean }> {
+  /**
+   * Reads an instance into memory (a dead one with previous=true, else the container's current one) from a copy of
+   * its cursor; `complete` unless cut short.
+   */
+  async #hold(inst: Instance, podDeleting: boolean, previous = true): Promise<{ cursor: Cursor; held: LineBlock[]; complete: boolean }> {
     const trial: Instance = { id: inst.id, cursor: inst.cursor.clone(), restart: inst.restart };
     const held: LineBlock[] = [];
-    const { reason } = await this.#read(trial, { follow: false, previous: true, hold: held, podDeleting });
+    const { reason } = await this.#read(trial, { follow: false, previous, hold: held, podDeleting });
     return { cursor: trial.cursor, held, complete: reason === 'eof' };
   }
 
