@@ -91,7 +91,7 @@ async function settled(value: () => number, quietMs = 300): Promise<number> {
   return last;
 }
 
-/** A pod with `containers` containers that have logged 20 MB each: far more than any window. */
+/** A pod of four containers that have logged 20 MB each: far more than any window. */
 async function loggedSim() {
   const sim = await startSim({ scenario: 'none', tls: true });
   const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(sim.kubeconfig)![1], 'base64').toString('utf8');
@@ -147,7 +147,7 @@ test('a window budget is shared out among the open streams', async () => {
     const first = await settled(() => alone.readableLength);
     assert.ok(first > budget / 2, `one stream has the whole budget: ${first} bytes`);
     alone.destroy();
-    await settled(() => alone.readableLength);
+    await once(alone, 'close');
     const bodies = await Promise.all(names.map((name) => follow(pool, name)));
     const unread = await Promise.all(bodies.map((body) => settled(() => body.readableLength)));
     const total = unread.reduce((a, b) => a + b, 0);
