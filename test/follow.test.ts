@@ -299,6 +299,29 @@ test('a crash loop faster than the follower: the dead instances are read with pr
   }
 });
 
+test('attached during a back-off, the lines of the dead instance carry its own restart number', async () => {
+  const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 1500 } });
+  try {
+    sim.cluster.createPod(pod('loop'));
+    await sleep(100);
+    sim.cluster.write('ns', 'loop', 'app', 'first');
+    sim.cluster.terminate('ns', 'loop', 'app', 1, 'Error');
+    await sleep(1700);
+    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'loop', 'app', `second ${i}`);
+    sim.cluster.terminate('ns', 'loop', 'app', 1, 'Error');
+    // The container waits to restart a second time: its status says restartCount 1, and the dead instance, the one
+    // previous=true serves, is restart 1 (the instance that runs next will be restart 2).
+    const r = await run(sim);
+    await sleep(800);
+    const entries = await r.stop();
+    const second = entries.filter((e) => e.line.startsWith('second'));
+    assert.equal(second.length, 5);
+    assert.deepEqual([...new Set(second.map((e) => e.restart))], [1]);
+  } finally {
+    await sim.close();
+  }
+});
+
 test('a crash-looping pod deleted while its dead instance is being read: no instance is read twice', async () => {
   const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 300, deleteGraceMs: 5000 } });
   try {

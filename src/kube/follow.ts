@@ -114,6 +114,15 @@ export function streamAge(maxStreamAgeMs: number): number {
   return Math.round(maxStreamAgeMs * (0.9 + Math.floor(Math.random() * 21) / 100));
 }
 
+/**
+ * The restart number of the container's last terminated instance. The status counts restarts up to its latest
+ * instance: while the container waits to restart (CrashLoopBackOff) that is the dead one, otherwise the one running
+ * or terminated now, and the dead one is the instance before it.
+ */
+function lastTerminatedRestart(st: ContainerStatusInfo): number {
+  return st.state === 'running' || st.state === 'terminated' ? Math.max(0, st.restartCount - 1) : st.restartCount;
+}
+
 export function targetName(t: TargetInfo): string {
   return `${t.namespace}/${t.pod}/${t.container}`;
 }
@@ -240,7 +249,8 @@ class Follower {
     }
     if (lastId !== undefined && !this.#finished.has(lastId) && this.#current === undefined && lastId !== currentId) {
       // Crash loop faster than we attached: the whole previous instance is still to be read.
-      const prev = { id: lastId, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
+      const restart = lastTerminatedRestart(st);
+      const prev = { id: lastId, cursor: new Cursor(restart), restart };
       if (!(await this.#readPrevious(prev, st.podDeleting)) && !this.#giveUpOnPrevious(prev)) {
         // Tried again as the instance being read, from where this read stopped.
         this.#current = prev;
@@ -292,7 +302,8 @@ class Follower {
     }
     const movedTo = st === 'retry' ? undefined : st?.lastTerminatedID;
     if (st !== 'retry' && st !== undefined && st !== null && movedTo !== undefined && movedTo !== inst.id) {
-      const next: Instance = { id: movedTo, cursor: new Cursor(Math.max(0, st.restartCount - 1)), restart: Math.max(0, st.restartCount - 1) };
+      const restart = lastTerminatedRestart(st);
+      const next: Instance = { id: movedTo, cursor: new Cursor(restart), restart };
       const second = await this.#hold(next, st.podDeleting);
       const confirm = second.complete ? await this.#status() : 'retry';
       if (second.complete && confirm !== 'retry' && confirm?.lastTerminatedID === movedTo) {
