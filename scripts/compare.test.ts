@@ -21,5 +21,14 @@ test('counts lost, duplicated, reordered and unknown lines, and excuses unrecove
 test('a perfect delivery compares clean', () => {
   const ledger = [l('u1', 'x'), l('u1', 'y')];
   const r = compareWithLedger(ledger, ledger);
-  assert.deepEqual([r.lost, r.duplicated, r.reordered, r.unknown], [0, 0, 0, 0]);
+  assert.deepEqual([r.lost, r.duplicated, r.reordered, r.unknown, r.mislabelled], [0, 0, 0, 0, 0]);
+});
+
+test('a line delivered with another restart number than the instance that wrote it is mislabelled', () => {
+  const ledger = [{ ...l('u1', 'a'), restart: 0 }, { ...l('u1', 'b'), restart: 1 }, { ...l('u1', 'c'), restart: 1 }];
+  const d = (line: string, restart?: number) => ({ pod_uid: 'u1', container: 'c', line, ...(restart === undefined ? {} : { restart }) });
+  const r = compareWithLedger(ledger, [d('a', 0), d('b', 0), d('c'), d('b', 0)]);
+  assert.equal(r.mislabelled, 1, 'b came with restart 0; c carried none; the repeat of b counts as a duplicate only');
+  assert.equal(r.duplicated, 1);
+  assert.deepEqual(r.examples.mislabelled, ['b (restart 0, written by 1)']);
 });

@@ -1,5 +1,6 @@
 // Compares what a tailer delivered with the simulator's ground-truth ledger: every line's text carries its
-// container instance and sequence number, so a line is identified by (pod UID, container, text).
+// container instance and sequence number, so a line is identified by (pod UID, container, text). Where a delivered
+// line says which instance (restart) it came from, that is checked too.
 
 export interface LedgerLine {
   readonly namespace: string;
@@ -8,6 +9,8 @@ export interface LedgerLine {
   readonly container: string;
   readonly line: string;
   readonly ts: string;
+  /** The container instance that wrote it. */
+  readonly restart?: number;
   readonly unrecoverable?: boolean;
 }
 
@@ -15,6 +18,8 @@ export interface DeliveredLine {
   readonly pod_uid: string;
   readonly container: string;
   readonly line: string;
+  /** The restart number the line was delivered with, where the output carries one. */
+  readonly restart?: number;
 }
 
 export interface Comparison {
@@ -29,7 +34,14 @@ export interface Comparison {
   readonly reordered: number;
   /** Delivered lines that the ledger does not know. */
   readonly unknown: number;
-  readonly examples: { readonly lost: string[]; readonly duplicated: string[]; readonly reordered: string[] };
+  /** First deliveries that carry another restart number than the instance that wrote them. */
+  readonly mislabelled: number;
+  readonly examples: { readonly lost: string[]; readonly duplicated: string[]; readonly reordered: string[]; readonly mislabelled: string[] };
+}
+
+/** The restart number a Loki entry carries in its structured metadata. */
+export function restartOf(metadata: Readonly<Record<string, string>>): number | undefined {
+  return metadata.restart === undefined ? undefined : Number(metadata.restart);
 }
 
 const key = (uid: string, container: string, line: string): string => `${uid}\u0000${container}\u0000${line}`;
@@ -37,6 +49,7 @@ const key = (uid: string, container: string, line: string): string => `${uid}\u0
 export function compareWithLedger(ledger: readonly LedgerLine[], delivered: readonly DeliveredLine[]): Comparison {
   // Position of each line within its container stream (ledger order is production order).
   const index = new Map<string, number>();
+  const restartOf = new Map<string, number | undefined>();
   const unrecoverableKeys = new Set<string>();
   const perStream = new Map<string, number>();
   for (const l of ledger) {
@@ -45,6 +58,7 @@ export function compareWithLedger(ledger: readonly LedgerLine[], delivered: read
     perStream.set(stream, n + 1);
     const k = key(l.pod_uid, l.container, l.line);
     index.set(k, n);
+    restartOf.set(k, l.restart);
     if (l.unrecoverable) unrecoverableKeys.add(k);
   }
   const seen = new Map<string, number>();
@@ -52,7 +66,8 @@ export function compareWithLedger(ledger: readonly LedgerLine[], delivered: read
   let duplicated = 0;
   let reordered = 0;
   let unknown = 0;
-  const examples = { lost: [] as string[], duplicated: [] as string[], reordered: [] as string[] };
+  let mislabelled = 0;
+  const examples = { lost: [] as string[], duplicated: [] as string[], reordered: [] as string[], mislabelled: [] as string[] };
   for (const d of delivered) {
     const k = key(d.pod_uid, d.container, d.line);
     const i = index.get(k);
@@ -66,6 +81,11 @@ export function compareWithLedger(ledger: readonly LedgerLine[], delivered: read
       duplicated++;
       if (examples.duplicated.length < 5) examples.duplicated.push(d.line);
       continue;
+    }
+    const written = restartOf.get(k);
+    if (d.restart !== undefined && written !== undefined && d.restart !== written) {
+      mislabelled++;
+      if (examples.mislabelled.length < 5) examples.mislabelled.push(`${d.line} (restart ${d.restart}, written by ${written})`);
     }
     const stream = `${d.pod_uid}/${d.container}`;
     const last = lastIndex.get(stream) ?? -1;
@@ -84,5 +104,5 @@ export function compareWithLedger(ledger: readonly LedgerLine[], delivered: read
       if (examples.lost.length < 5) examples.lost.push(`${l.namespace}/${l.pod}/${l.container} ${l.line}`);
     }
   }
-  return { produced: ledger.length, unrecoverable: unrecoverableKeys.size, delivered: delivered.length, lost, duplicated, reordered, unknown, examples };
+  return { produced: ledger.length, unrecoverable: unrecoverableKeys.size, delivered: delivered.length, lost, duplicated, reordered, unknown, mislabelled, examples };
 }

@@ -38,7 +38,7 @@ import { parseArgs } from 'node:util';
 import { NODE_FLAGS } from '../src/node-flags.ts';
 import { startSim } from '../src/sim/index.ts';
 import { parseLabels, startLokiReceiver, type ReceivedEntry } from '../test/loki-receiver.ts';
-import { compareWithLedger, type Comparison, type DeliveredLine, type LedgerLine } from './compare.ts';
+import { compareWithLedger, restartOf, type Comparison, type DeliveredLine, type LedgerLine } from './compare.ts';
 import { runScript } from './main.ts';
 
 const MiB = 1024 * 1024;
@@ -258,10 +258,13 @@ export function metricValue(text: string, name: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-/** A received entry as the ledger identifies lines: pod UID (structured metadata), container (stream label), text. */
+/**
+ * A received entry as the ledger identifies lines: pod UID (structured metadata), container (stream label), text;
+ * and the restart number it came with (structured metadata).
+ */
 export function deliveredOf(entry: ReceivedEntry & { readonly stream: string }): DeliveredLine {
   const container = parseLabels(entry.stream).find(([name]) => name === 'container')?.[1] ?? '';
-  return { pod_uid: entry.metadata.pod_uid ?? '', container, line: entry.line };
+  return { pod_uid: entry.metadata.pod_uid ?? '', container, line: entry.line, restart: restartOf(entry.metadata) };
 }
 
 /** Drops entries with the same stream, timestamp and line as an earlier one (what Loki itself does). */
@@ -283,7 +286,7 @@ async function readJsonLines(file: string): Promise<{ delivered: DeliveredLine[]
     if (line === '') continue;
     try {
       const e = JSON.parse(line) as DeliveredLine;
-      delivered.push({ pod_uid: e.pod_uid, container: e.container, line: e.line });
+      delivered.push({ pod_uid: e.pod_uid, container: e.container, line: e.line, restart: e.restart });
     } catch {
       damaged++;
     }
@@ -399,6 +402,9 @@ export function failures(r: SoakResult): string[] {
   if (r.lokiDeduplicated.duplicated > 0) out.push(`Loki has ${r.lokiDeduplicated.duplicated} duplicates that differ in stream or timestamp`);
   if (r.file.lost > 0) out.push(`the file lost ${r.file.lost} lines`);
   if (r.damagedFileLines > 0) out.push(`the file has ${r.damagedFileLines} damaged lines`);
+  if (r.loki.mislabelled + r.file.mislabelled > 0) {
+    out.push(`lines delivered with another restart number than their instance's: ${r.loki.mislabelled} in Loki, ${r.file.mislabelled} in the file`);
+  }
   if (r.peakRssBytes > r.rssLimitBytes) out.push(`peak RSS ${mib(r.peakRssBytes)} above the limit ${mib(r.rssLimitBytes)}`);
   if (r.peakRssBytes === 0) out.push('no memory sample from the tailer');
   const unclean = r.sigtermExits.filter((code) => code !== 0);
@@ -414,8 +420,8 @@ export function report(r: SoakResult): string {
   const l = r.loki;
   const f = r.file;
   return [
-    `loki: lost=${l.lost} duplicated=${r.lokiReceiverDuplicates} (after dedup by stream+timestamp+line: ${r.lokiDeduplicated.duplicated}) gone=${r.lokiGone} reordered=${l.reordered} unknown=${l.unknown} produced=${l.produced} unrecoverable=${l.unrecoverable} delivered=${l.delivered}`,
-    `file: lost=${f.lost} duplicated=${f.duplicated} (written again after SIGKILL: acknowledged after the last positions save) gone=${r.fileGone} reordered=${f.reordered} unknown=${f.unknown} damaged=${r.damagedFileLines} delivered=${f.delivered}`,
+    `loki: lost=${l.lost} duplicated=${r.lokiReceiverDuplicates} (after dedup by stream+timestamp+line: ${r.lokiDeduplicated.duplicated}) gone=${r.lokiGone} reordered=${l.reordered} unknown=${l.unknown} mislabelled=${l.mislabelled} produced=${l.produced} unrecoverable=${l.unrecoverable} delivered=${l.delivered}`,
+    `file: lost=${f.lost} duplicated=${f.duplicated} (written again after SIGKILL: acknowledged after the last positions save) gone=${r.fileGone} reordered=${f.reordered} unknown=${f.unknown} mislabelled=${f.mislabelled} damaged=${r.damagedFileLines} delivered=${f.delivered}`,
     `  gone: lines that left the kubelet while no tailer ran (rotated away, instance replaced twice, pod deleted): no API client can fetch them`,
     `memory: peak RSS ${mib(r.peakRssBytes)} (limit ${mib(r.rssLimitBytes)} = idle ${mib(r.idleRssBytes)} + working set ${mib(RSS_WORKING_SET_BYTES)} + ${RSS_BUFFER_FACTOR} x max-buffer-bytes ${mib(r.maxBufferBytes)}), peak buffered ${mib(r.peakBufferedBytes)}, peak spool ${mib(r.peakSpoolBytes)}`,
     ...[...l.examples.lost, ...f.examples.lost].slice(0, 5).map((e) => `  lost: ${e}`),

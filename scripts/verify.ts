@@ -1,7 +1,8 @@
 // `npm run verify -- --scenario NAME [--duration S] [--sink file|loki] [--fault K=V ...]`: runs the simulator
 // for a scenario, runs the real `tailer` process against it, stops the tailer once the simulator has finished
 // and the output is quiet, and compares the output with the ground-truth ledger.
-// Prints `lost=N duplicated=N reordered=N`; exits 1 when anything was lost, duplicated or reordered.
+// Prints `lost=N duplicated=N reordered=N mislabelled=N`; exits 1 when anything was lost, duplicated, reordered or
+// delivered with another restart number than the instance that wrote it.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { NODE_FLAGS } from '../src/node-flags.ts';
 import { startSim } from '../src/sim/index.ts';
 import { startLokiReceiver, type LokiReceiver } from '../test/loki-receiver.ts';
-import { compareWithLedger, type Comparison, type DeliveredLine } from './compare.ts';
+import { compareWithLedger, restartOf, type Comparison, type DeliveredLine } from './compare.ts';
 import { runScript } from './main.ts';
 
 export interface VerifyOptions {
@@ -109,7 +110,7 @@ function receivedLines(loki: LokiReceiver): { lines: DeliveredLine[]; resent: nu
         continue;
       }
       seen.add(key);
-      lines.push({ pod_uid: e.metadata.pod_uid ?? '', container, line: e.line });
+      lines.push({ pod_uid: e.metadata.pod_uid ?? '', container, line: e.line, restart: restartOf(e.metadata) });
     }
   }
   return { lines, resent };
@@ -146,13 +147,13 @@ async function readJsonLines(file: string): Promise<DeliveredLine[]> {
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const e = JSON.parse(line) as DeliveredLine;
-    out.push({ pod_uid: e.pod_uid, container: e.container, line: e.line });
+    out.push({ pod_uid: e.pod_uid, container: e.container, line: e.line, restart: e.restart });
   }
   return out;
 }
 
 export function formatComparison(c: Comparison): string {
-  return `lost=${c.lost} duplicated=${c.duplicated} reordered=${c.reordered} unknown=${c.unknown} produced=${c.produced} unrecoverable=${c.unrecoverable} delivered=${c.delivered}`;
+  return `lost=${c.lost} duplicated=${c.duplicated} reordered=${c.reordered} unknown=${c.unknown} mislabelled=${c.mislabelled} produced=${c.produced} unrecoverable=${c.unrecoverable} delivered=${c.delivered}`;
 }
 
 async function main(): Promise<number> {
@@ -181,7 +182,7 @@ async function main(): Promise<number> {
   for (const [what, list] of Object.entries(result.examples)) {
     for (const ex of list) process.stdout.write(`  ${what}: ${ex}\n`);
   }
-  return result.lost + result.duplicated + result.reordered + result.unknown === 0 ? 0 : 1;
+  return result.lost + result.duplicated + result.reordered + result.unknown + result.mislabelled === 0 ? 0 : 1;
 }
 
 runScript('verify', import.meta.filename, main);

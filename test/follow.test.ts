@@ -88,10 +88,14 @@ async function run(
 function check(sim: Sim, entries: readonly LogEntry[]): void {
   const r = compareWithLedger(
     sim.ledger(),
-    entries.map((e) => ({ pod_uid: e.target.podUid, container: e.target.container, line: e.line })),
+    entries.map((e) => ({ pod_uid: e.target.podUid, container: e.target.container, line: e.line, restart: e.restart })),
   );
   assert.ok(r.produced > 0, 'lines were produced');
-  assert.deepEqual({ lost: r.lost, duplicated: r.duplicated, reordered: r.reordered, unknown: r.unknown }, { lost: 0, duplicated: 0, reordered: 0, unknown: 0 }, JSON.stringify(r.examples));
+  assert.deepEqual(
+    { lost: r.lost, duplicated: r.duplicated, reordered: r.reordered, unknown: r.unknown, mislabelled: r.mislabelled },
+    { lost: 0, duplicated: 0, reordered: 0, unknown: 0, mislabelled: 0 },
+    JSON.stringify(r.examples),
+  );
 }
 
 /** Writes `n` lines like a busy container: bursts sharing one timestamp, stderr lines stamped a little earlier. */

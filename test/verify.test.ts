@@ -15,6 +15,7 @@ for (const scenario of ['steady', 'churn', 'crashloop', 'rotation', 'burst', 'ma
     assert.equal(r.duplicated, 0, `${summary} ${r.examples.duplicated.join(' | ')}`);
     assert.equal(r.reordered, 0, `${summary} ${r.examples.reordered.join(' | ')}`);
     assert.equal(r.unknown, 0, summary);
+    assert.equal(r.mislabelled, 0, `${summary} ${r.examples.mislabelled.join(' | ')}`);
   });
 }
 
@@ -25,4 +26,5 @@ test('chaos through Loki: 429s, 500s and the receiver going away lose and repeat
   assert.equal(r.lost, 0, `${summary} ${r.examples.lost.join(' | ')}`);
   assert.equal(r.duplicated, 0, summary);
   assert.equal(r.reordered, 0, summary);
+  assert.equal(r.mislabelled, 0, `${summary} ${r.examples.mislabelled.join(' | ')}`);
 });
