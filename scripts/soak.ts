@@ -403,7 +403,8 @@ export function failures(r: SoakResult): string[] {
   if (r.file.lost > 0) out.push(`the file lost ${r.file.lost} lines`);
   if (r.damagedFileLines > 0) out.push(`the file has ${r.damagedFileLines} damaged lines`);
   if (r.loki.mislabelled + r.file.mislabelled > 0) {
-    out.push(`lines delivered with another restart number than their instance's: ${r.loki.mislabelled} in Loki, ${r.file.mislabelled} in the file`);
+    const examples = [...r.loki.examples.mislabelled, ...r.file.examples.mislabelled].slice(0, 3).join(' | ');
+    out.push(`lines delivered with another restart number than their instance's: ${r.loki.mislabelled} in Loki, ${r.file.mislabelled} in the file (${examples})`);
   }
   if (r.peakRssBytes > r.rssLimitBytes) out.push(`peak RSS ${mib(r.peakRssBytes)} above the limit ${mib(r.rssLimitBytes)}`);
   if (r.peakRssBytes === 0) out.push('no memory sample from the tailer');

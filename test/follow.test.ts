@@ -326,6 +326,27 @@ test('attached during a back-off, the lines of the dead instance carry its own r
   }
 });
 
+test('a follow answered after the container restarted (the open waited): the instance before is read first, each line under its own restart number', async () => {
+  const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 200 } });
+  try {
+    sim.cluster.createPod(pod('quick'));
+    await sleep(200);
+    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'quick', 'app', `first ${i}`);
+    // Opens wait 1.5 s: the follower decides on the first instance, which dies and is replaced before its answer.
+    sim.cluster.faults.set({ slow: '1500ms' }, { namespace: 'ns', pod: 'quick', container: 'app' });
+    const r = await run(sim);
+    await sleep(300);
+    sim.cluster.terminate('ns', 'quick', 'app', 1, 'Error');
+    await sleep(600);
+    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'quick', 'app', `second ${i}`);
+    sim.cluster.faults.clear({ namespace: 'ns', pod: 'quick', container: 'app' });
+    await sleep(3000);
+    check(sim, await r.stop());
+  } finally {
+    await sim.close();
+  }
+});
+
 test('a crash-looping pod deleted while its dead instance is being read: no instance is read twice', async () => {
   const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 300, deleteGraceMs: 5000 } });
   try {

@@ -18,12 +18,16 @@ import { backoffDelay, sleep } from '../time/backoff.ts';
 import { formatSeconds, nowTimestamp } from '../time/timestamp.ts';
 import type { Logger } from '../observe/log.ts';
 
-/** `replaced`: the log request was answered after another pod took the pod's name (see #read); nothing was read. */
+/**
+ * `replaced`: the log request was answered after another pod took the pod's name, or (a follow) after the container
+ * had restarted, so the answer is another's (see #read); nothing was read.
+ */
 export type EndReason = 'eof' | 'error' | 'stall' | 'max_age' | 'paused' | 'replaced';
 
 /**
  * A log request names the pod, not its UID, so once a pod is deleted and a new one of the same name exists, the
- * request reads the new pod's log. A read is checked against that when the status it was decided on said the pod
+ * request reads the new pod's log; nor does it name the container instance, so a follow answered after the container
+ * restarted reads the new instance. A read is checked against both when the status it was decided on said the pod
  * was being deleted, or is older than this when the request is answered (it waited its turn among the opens).
  */
 const STATUS_FRESH_MS = 1000;
@@ -374,15 +378,22 @@ class Follower {
   }
 
   /**
-   * Whether a pod with another UID holds this pod's name now. Not when the pod is simply gone: no other pod could
-   * have answered then. When the API cannot tell (an error), the read goes ahead: the status it was decided on holds.
+   * Whose log a request for `inst` may have been answered with, when not that instance's: another pod's (one with
+   * another UID holds the name now), or, for a follow of the current instance, another instance's (the container
+   * runs or ran a newer one). Not when the pod is simply gone: no other pod could have answered then. When the API
+   * cannot tell (an error), the read goes ahead: the status it was decided on holds.
    */
-  async #nameTakenByAnotherPod(): Promise<boolean> {
+  async #answeredByAnother(inst: Instance, current: boolean): Promise<'pod' | 'instance' | undefined> {
     try {
-      const uid = (await this.#getPod())?.metadata?.uid;
-      return uid !== undefined && uid !== this.#target.podUid;
+      const pod = await this.#getPod();
+      const uid = pod?.metadata?.uid;
+      if (uid !== undefined && uid !== this.#target.podUid) return 'pod';
+      if (!current || pod === undefined) return undefined;
+      const st = containerStatus(pod, this.#target.container);
+      const id = st?.state === 'running' || st?.state === 'terminated' ? st.containerID : undefined;
+      return id !== undefined && id !== inst.id ? 'instance' : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -501,9 +512,14 @@ class Follower {
       body = res.body;
       // The age limit may have passed while the open waited its turn.
       if (why !== undefined) return { reason: why, delivered };
-      if ((mode.podDeleting || Date.now() - decidedAt > STATUS_FRESH_MS) && (await this.#nameTakenByAnotherPod())) {
+      const other = mode.podDeleting || Date.now() - decidedAt > STATUS_FRESH_MS ? await this.#answeredByAnother(inst, mode.follow) : undefined;
+      if (other === 'pod') {
         events?.gap?.(t, 'pod_replaced');
         this.#log.warn('Pod was replaced by a new pod of the same name before its log was read: the answer is the new pod\'s log and is not read as this one\'s; lines of the old pod not read before are gone: gap counted');
+        return { reason: 'replaced', delivered };
+      }
+      if (other === 'instance') {
+        this.#log.info('Container restarted before its log was read: reading the rest of the previous instance first', { restart: inst.restart });
         return { reason: 'replaced', delivered };
       }
       if (mode.follow) {
