@@ -347,6 +347,30 @@ test('a follow answered after the container restarted (the open waited): the ins
   }
 });
 
+test('a dead instance read with previous=true after the next one died too: the answer is the next one, under its own restart number', async () => {
+  const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 300 } });
+  try {
+    sim.cluster.createPod(pod('fast'));
+    await sleep(100);
+    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'fast', 'app', `first ${i}`);
+    sim.cluster.terminate('ns', 'fast', 'app', 1, 'Error');
+    await sleep(500);
+    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'fast', 'app', `second ${i}`);
+    // Log requests wait 800 ms: the follower asks for the first instance's rest (previous=true) and, while it waits,
+    // the second instance dies, so previous=true serves the second.
+    sim.cluster.faults.set({ slow: '800ms' }, { namespace: 'ns', pod: 'fast', container: 'app' });
+    const r = await run(sim);
+    await sleep(200);
+    sim.cluster.terminate('ns', 'fast', 'app', 1, 'Error');
+    await sleep(3000);
+    const entries = await r.stop();
+    check(sim, entries);
+    assert.deepEqual(r.gaps, ['fast/app:restart'], 'what was left of the first instance is gone');
+  } finally {
+    await sim.close();
+  }
+});
+
 test('a crash-looping pod deleted while its dead instance is being read: no instance is read twice', async () => {
   const sim = await startSim({ scenario: 'none', cluster: { restartBackoffMs: 300, deleteGraceMs: 5000 } });
   try {

@@ -311,17 +311,22 @@ class Follower {
       const second = await this.#hold(next, st.podDeleting);
       const confirm = second.complete ? await this.#status() : 'retry';
       if (second.complete && confirm !== 'retry' && confirm?.lastTerminatedID === movedTo) {
-        // Every line that arrived is delivered once: the second reply's lines that the first already had are not
-        // delivered again. If they share lines, the first reply was the newer instance already and what was left of
-        // the one asked for is gone: a counted gap.
-        const earlier = new Set(hashesOf(first.held));
-        const shared = hashesOf(second.held).filter((h) => earlier.has(h)).length;
-        if (shared > 0) {
+        // Every line that arrived is delivered once. If the replies share lines, the first was the newer instance
+        // already and what was left of the one asked for is gone (a counted gap): the newer instance's lines go out
+        // from the second reply, under its own restart number. Otherwise the second reply's lines that the first
+        // already had are not delivered again.
+        const firstHashes = hashesOf(first.held);
+        const later = new Set(hashesOf(second.held));
+        if (firstHashes.some((h) => later.has(h))) {
           this.#deps.events?.gap?.(this.#target, 'restart');
           this.#log.warn('The previous instance was replaced while it was being read: its remaining lines cannot be fetched', { restart: inst.restart });
+          this.#commit(inst, { cursor: first.cursor, held: first.held.map((b) => b.filter((h) => !later.has(h))) });
+          this.#commit(next, second);
+        } else {
+          const earlier = new Set(firstHashes);
+          this.#commit(inst, first);
+          this.#commit(next, { cursor: second.cursor, held: second.held.map((b) => b.filter((h) => !earlier.has(h))) });
         }
-        this.#commit(inst, first);
-        this.#commit(next, { cursor: second.cursor, held: second.held.map((b) => b.filter((h) => !earlier.has(h))) });
         this.#finished.add(movedTo);
         this.#finished.add(inst.id);
         return true;
