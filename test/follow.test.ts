@@ -131,6 +131,11 @@ function shippedCursor(lines: readonly { ts: string; line: string }[]): Cursor {
   return cursor;
 }
 
+/** Writes lines `PREFIX 0` … `PREFIX n-1` to the pod's app container. */
+function writeNumbered(sim: Sim, podName: string, prefix: string, n: number): void {
+  for (let i = 0; i < n; i++) sim.cluster.write('ns', podName, 'app', `${prefix} ${i}`);
+}
+
 function pod(name: string, restartPolicy: 'Always' | 'OnFailure' | 'Never' = 'Always'): Parameters<Sim['cluster']['createPod']>[0] {
   return { namespace: 'ns', name, restartPolicy, containers: [{ name: 'app' }] };
 }
@@ -311,7 +316,7 @@ test('attached during a back-off, the lines of the dead instance carry its own r
     sim.cluster.write('ns', 'loop', 'app', 'first');
     sim.cluster.terminate('ns', 'loop', 'app', 1, 'Error');
     await sleep(1700);
-    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'loop', 'app', `second ${i}`);
+    writeNumbered(sim, 'loop', 'second', 5);
     sim.cluster.terminate('ns', 'loop', 'app', 1, 'Error');
     // The container waits to restart a second time: its status says restartCount 1, and the dead instance, the one
     // previous=true serves, is restart 1 (the instance that runs next will be restart 2).
@@ -331,14 +336,14 @@ test('a follow answered after the container restarted (the open waited): the ins
   try {
     sim.cluster.createPod(pod('quick'));
     await sleep(200);
-    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'quick', 'app', `first ${i}`);
+    writeNumbered(sim, 'quick', 'first', 5);
     // Opens wait 1.5 s: the follower decides on the first instance, which dies and is replaced before its answer.
     sim.cluster.faults.set({ slow: '1500ms' }, { namespace: 'ns', pod: 'quick', container: 'app' });
     const r = await run(sim);
     await sleep(300);
     sim.cluster.terminate('ns', 'quick', 'app', 1, 'Error');
     await sleep(600);
-    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'quick', 'app', `second ${i}`);
+    writeNumbered(sim, 'quick', 'second', 5);
     sim.cluster.faults.clear({ namespace: 'ns', pod: 'quick', container: 'app' });
     await sleep(3000);
     check(sim, await r.stop());
@@ -352,10 +357,10 @@ test('a dead instance read with previous=true after the next one died too: the a
   try {
     sim.cluster.createPod(pod('fast'));
     await sleep(100);
-    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'fast', 'app', `first ${i}`);
+    writeNumbered(sim, 'fast', 'first', 5);
     sim.cluster.terminate('ns', 'fast', 'app', 1, 'Error');
     await sleep(500);
-    for (let i = 0; i < 5; i++) sim.cluster.write('ns', 'fast', 'app', `second ${i}`);
+    writeNumbered(sim, 'fast', 'second', 5);
     // Log requests wait 800 ms: the follower asks for the first instance's rest (previous=true) and, while it waits,
     // the second instance dies, so previous=true serves the second.
     sim.cluster.faults.set({ slow: '800ms' }, { namespace: 'ns', pod: 'fast', container: 'app' });
@@ -377,11 +382,11 @@ test('a crash-looping pod deleted while its dead instance is being read: no inst
     sim.cluster.createPod(pod('loop'));
     const r = await run(sim);
     await sleep(300);
-    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'loop', 'app', `first ${i}`);
+    writeNumbered(sim, 'loop', 'first', 10);
     await sleep(300);
     sim.cluster.terminate('ns', 'loop', 'app', 1, 'Error');
     await sleep(600);
-    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'loop', 'app', `second ${i}`);
+    writeNumbered(sim, 'loop', 'second', 10);
     await sleep(300);
     // From now on the container's log requests wait 600 ms: the read of the second instance's rest (previous=true)
     // is still waiting when the pod is deleted. Deletion ends the back-off: the second instance becomes the
@@ -405,11 +410,11 @@ test('a pod re-created under the same name is a new target; finished containers 
     sim.cluster.createPod(pod('job', 'Never'));
     const r = await run(sim);
     await sleep(300);
-    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'job', 'app', `first ${i}`);
+    writeNumbered(sim, 'job', 'first', 10);
     await sleep(300);
     await sim.cluster.recreatePod('ns', 'job', { graceMs: 100 });
     await sleep(300);
-    for (let i = 0; i < 10; i++) sim.cluster.write('ns', 'job', 'app', `second ${i}`);
+    writeNumbered(sim, 'job', 'second', 10);
     await sleep(200);
     sim.cluster.terminate('ns', 'job', 'app', 0, 'Completed');
     await sleep(1500);
@@ -485,7 +490,7 @@ async function restartedDuringRestart(
     const containerId = first.containers.get('app')!.current!.containerId;
     sim.cluster.terminate('ns', 'crash', 'app', 1, 'Error');
     await sleep(200);
-    for (let i = 0; i < 3; i++) sim.cluster.write('ns', 'crash', 'app', `new ${i}`);
+    writeNumbered(sim, 'crash', 'new', 3);
     const cursor = shippedCursor(written.slice(0, 2));
     let failed = 0;
     const r = await run(sim, {}, undefined, {
