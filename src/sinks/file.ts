@@ -39,30 +39,47 @@ class TimestampWriter {
 }
 
 /**
+ * What a block's lines repeat (its pod and container, with the text around them): written as text once, then copied
+ * from where it was written last.
+ */
+class Repeated {
+  readonly bytes: number;
+  readonly #text: string;
+  #at = -1;
+
+  constructor(text: string) {
+    this.#text = text;
+    this.bytes = Buffer.byteLength(text);
+  }
+
+  /** Writes at `pos`; returns the position after it. */
+  write(out: Buffer, pos: number): number {
+    if (this.#at < 0) out.write(this.#text, pos, this.bytes, 'utf8');
+    else out.copyWithin(pos, this.#at, this.#at + this.bytes);
+    this.#at = pos;
+    return pos + this.bytes;
+  }
+}
+
+/**
  * The text format of a batch, `TIMESTAMP NAMESPACE/POD/CONTAINER LINE` per line, as the bytes written. Built as
  * bytes, not text: a line read from a body is copied as it was read, and what repeats from line to line (the
  * second of the timestamp, the block's pod and container) is written once and copied. Formatting each line as a
  * string, then the batch as one, cost the file output more than reading the lines (bench/README.md, tenth round).
  */
 export function textLines(batch: Batch): Buffer {
-  const names = batch.map((block) => ` ${block.target.namespace}/${block.target.pod}/${block.target.container} `);
-  const nameBytes = names.map((name) => Buffer.byteLength(name));
+  const names = batch.map((block) => new Repeated(` ${block.target.namespace}/${block.target.pod}/${block.target.container} `));
   let size = 0;
   batch.forEach((block, b) => {
-    for (let i = 0; i < block.length; i++) size += TIMESTAMP + nameBytes[b] + block.utf8Bytes(i) + 1;
+    for (let i = 0; i < block.length; i++) size += TIMESTAMP + names[b].bytes + block.utf8Bytes(i) + 1;
   });
   const out = Buffer.allocUnsafe(size);
   const timestamps = new TimestampWriter();
   let pos = 0;
   batch.forEach((block, b) => {
-    const length = nameBytes[b];
-    let nameAt = -1;
     for (let i = 0; i < block.length; i++) {
       pos = timestamps.write(out, pos, block.sec(i), block.nsec(i));
-      if (nameAt < 0) out.write(names[b], pos, length, 'utf8');
-      else out.copyWithin(pos, nameAt, nameAt + length);
-      nameAt = pos;
-      pos += length;
+      pos = names[b].write(out, pos);
       const buffer = block.buffer(i);
       if (buffer === undefined) pos += out.write(block.text(i), pos, 'utf8');
       else pos += buffer.copy(out, pos, block.start(i), block.end(i));
@@ -80,16 +97,15 @@ export function jsonLines(batch: Batch): Buffer {
   const middles = batch.map((block) => {
     const t = block.target;
     const shared = JSON.stringify({ namespace: t.namespace, pod: t.pod, pod_uid: t.podUid, container: t.container, restart: block.restart });
-    return `",${shared.slice(1, -1)},"line":`;
+    return new Repeated(`",${shared.slice(1, -1)},"line":`);
   });
-  const middleBytes = middles.map((middle) => Buffer.byteLength(middle));
   const lines: string[] = [];
   let size = 0;
   batch.forEach((block, b) => {
     for (let i = 0; i < block.length; i++) {
       const line = JSON.stringify(block.text(i));
       lines.push(line);
-      size += JSON_HEAD.length + TIMESTAMP + middleBytes[b] + Buffer.byteLength(line) + 2;
+      size += JSON_HEAD.length + TIMESTAMP + middles[b].bytes + Buffer.byteLength(line) + 2;
     }
   });
   const out = Buffer.allocUnsafe(size);
@@ -97,15 +113,10 @@ export function jsonLines(batch: Batch): Buffer {
   let pos = 0;
   let next = 0;
   batch.forEach((block, b) => {
-    const length = middleBytes[b];
-    let middleAt = -1;
     for (let i = 0; i < block.length; i++) {
       pos += out.write(JSON_HEAD, pos, 'latin1');
       pos = timestamps.write(out, pos, block.sec(i), block.nsec(i));
-      if (middleAt < 0) out.write(middles[b], pos, length, 'utf8');
-      else out.copyWithin(pos, middleAt, middleAt + length);
-      middleAt = pos;
-      pos += length;
+      pos = middles[b].write(out, pos);
       pos += out.write(lines[next++], pos, 'utf8');
       out[pos++] = 0x7d;
       out[pos++] = 0x0a;
