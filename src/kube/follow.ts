@@ -118,6 +118,11 @@ export function streamAge(maxStreamAgeMs: number): number {
   return Math.round(maxStreamAgeMs * (0.9 + Math.floor(Math.random() * 21) / 100));
 }
 
+/** The container's instance now: running, or terminated (for good, or until it restarts). */
+function currentInstanceId(st: ContainerStatusInfo): string | undefined {
+  return st.state === 'running' || st.state === 'terminated' ? st.containerID : undefined;
+}
+
 /**
  * The restart number of the container's last terminated instance. The status counts restarts up to its latest
  * instance: while the container waits to restart (CrashLoopBackOff) that is the dead one, otherwise the one running
@@ -196,7 +201,7 @@ class Follower {
       }
       if (this.#signal.aborted) break;
 
-      const id = st.state === 'running' || st.state === 'terminated' ? st.containerID : undefined;
+      const id = currentInstanceId(st);
       if (id === undefined || this.#finished.has(id)) {
         if (st.finished) {
           this.#log.info('Container finished', { restarts: st.restartCount });
@@ -236,7 +241,7 @@ class Follower {
   async #catchUpDeadInstances(st: ContainerStatusInfo): Promise<boolean> {
     const cur = this.#current;
     const lastId = st.lastTerminatedID;
-    const currentId = st.state === 'running' || st.state === 'terminated' ? st.containerID : undefined;
+    const currentId = currentInstanceId(st);
     if (cur !== undefined && cur.id !== currentId && !this.#finished.has(cur.id)) {
       if (cur.id === lastId) {
         this.#log.info('Container restarted; reading the rest of the previous instance', { restart: cur.restart });
@@ -395,7 +400,7 @@ class Follower {
       if (uid !== undefined && uid !== this.#target.podUid) return 'pod';
       if (!current || pod === undefined) return undefined;
       const st = containerStatus(pod, this.#target.container);
-      const id = st?.state === 'running' || st?.state === 'terminated' ? st.containerID : undefined;
+      const id = st === undefined ? undefined : currentInstanceId(st);
       return id !== undefined && id !== inst.id ? 'instance' : undefined;
     } catch {
       return undefined;
