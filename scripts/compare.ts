@@ -49,7 +49,7 @@ const key = (uid: string, container: string, line: string): string => `${uid}\u0
 export function compareWithLedger(ledger: readonly LedgerLine[], delivered: readonly DeliveredLine[]): Comparison {
   // Position of each line within its container stream (ledger order is production order).
   const index = new Map<string, number>();
-  const restartOf = new Map<string, number | undefined>();
+  const writtenBy = new Map<string, number | undefined>();
   const unrecoverableKeys = new Set<string>();
   const perStream = new Map<string, number>();
   for (const l of ledger) {
@@ -58,7 +58,7 @@ export function compareWithLedger(ledger: readonly LedgerLine[], delivered: read
     perStream.set(stream, n + 1);
     const k = key(l.pod_uid, l.container, l.line);
     index.set(k, n);
-    restartOf.set(k, l.restart);
+    writtenBy.set(k, l.restart);
     if (l.unrecoverable) unrecoverableKeys.add(k);
   }
   const seen = new Map<string, number>();
@@ -82,7 +82,7 @@ export function compareWithLedger(ledger: readonly LedgerLine[], delivered: read
       if (examples.duplicated.length < 5) examples.duplicated.push(d.line);
       continue;
     }
-    const written = restartOf.get(k);
+    const written = writtenBy.get(k);
     if (d.restart !== undefined && written !== undefined && d.restart !== written) {
       mislabelled++;
       if (examples.mislabelled.length < 5) examples.mislabelled.push(`${d.line} (restart ${d.restart}, written by ${written})`);
