@@ -29,7 +29,8 @@ function addNanos(ts: Timestamp, ns: number): Timestamp {
 
 /**
  * Lines from two writers: stdout advances the clock (often by 0 ns: bursts), stderr lines are stamped up to
- * `maxSkewMs` before the current stdout time. Some texts repeat. A few lines lack a parsable timestamp.
+ * `maxSkewMs` before the current stdout time. Some texts repeat. A few lines reach the follower without a parsable
+ * timestamp; the kubelet's own filter still uses the one it stamped.
  */
 function makeFile(rand: () => number, n: number, maxSkewMs = 1500): FileLine[] {
   const lines: FileLine[] = [];
@@ -42,7 +43,6 @@ function makeFile(rand: () => number, n: number, maxSkewMs = 1500): FileLine[] {
     else if (r < 0.5) ts = clock = addNanos(clock, Math.floor(rand() * 3e9)); // a quiet spell
     else ts = clock = addNanos(clock, Math.floor(rand() * 2e8));
     const unparsable = i > 0 && rand() < 0.03;
-    if (unparsable) ts = lines[i - 1].ts;
     const text = rand() < 0.2 ? 'same text' : `line ${i}`;
     lines.push({ index: i, ts, parsed: unparsable ? undefined : ts, text });
   }
@@ -206,6 +206,29 @@ test('lines without any timestamp: replay from the start and skip all delivered'
   const filter = new ResumeFilter(point);
   assert.deepEqual(['a', 'b', 'c'].filter((t) => filter.accept(undefined, lineHash(undefined, t))), ['c']);
   assert.equal(filter.gap, false);
+});
+
+test('a line without a timestamp counted under the second before the resume point is recognised in the replay', () => {
+  // The kubelet stamped "untimed" 4.05 s, after its predecessor's second: a replay from second 4 starts with it.
+  const untimed = (index: number, ts: Timestamp): FileLine => ({ index, ts, parsed: undefined, text: `untimed ${index}` });
+  const file = [line(0, at(3, 900_000_000)), untimed(1, at(4, 50_000_000)), line(2, at(4, 100_000_000)), line(3, at(6, 0)), line(4, at(6, 1))];
+  const r = resumeAfter(file, 4);
+  assert.equal(r.since, BASE_SEC + 4);
+  assert.equal(r.skip, 2, 'counted under second 3, the untimed line is not in the count');
+  assert.deepEqual(r.accepted, [4]);
+  assert.equal(r.filter.gap, false);
+  // After a quiet spell it is counted below the window, and a saved cursor still keeps it.
+  const quiet = [line(0, at(0, 900_000_000)), untimed(1, at(4, 50_000_000)), line(2, at(4, 100_000_000)), line(3, at(6, 0)), line(4, at(6, 1))];
+  const cursor = new Cursor(0);
+  for (const l of quiet.slice(0, 4)) cursor.record(l.parsed, lineHash(l.parsed, l.text));
+  const point = Cursor.fromJSON(JSON.parse(JSON.stringify(cursor))).resume();
+  const filter = new ResumeFilter(point);
+  assert.deepEqual(replay(quiet, point.sinceSec).filter((l) => filter.accept(l.parsed, lineHash(l.parsed, l.text))).map((l) => l.index), [4]);
+  assert.equal(filter.gap, false);
+  // A new line without a timestamp is never taken for one of them.
+  const fresh = new ResumeFilter(cursor.resume());
+  assert.equal(fresh.accept(undefined, lineHash(undefined, 'untimed 9')), true);
+  assert.equal(fresh.gap, true);
 });
 
 test('rotation: delivered lines are recognised in the new file, new ones are never skipped, lost ones are counted', () => {

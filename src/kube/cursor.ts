@@ -20,6 +20,8 @@ export const RECENT_LINES = 1024;
  * reaches back further), so a quiet container's cursor stays small instead of filling up to RECENT_LINES.
  */
 export const RECENT_KEPT = 128;
+/** Lines counted below the window that a save keeps all the same. */
+const BELOW_KEPT = 4;
 
 export interface CursorOptions {
   /** Seconds below the newest delivered one whose line counts are kept. */
@@ -45,6 +47,12 @@ export interface ResumePoint {
    * against them, so after a rotation (the file no longer starts with what we delivered) nothing new is skipped.
    */
   readonly expect?: readonly number[];
+  /**
+   * Hashes of the remembered lines counted before `sinceSec`. A line without a timestamp is counted
+   * under its predecessor's second, but the kubelet replays it by its own, which may be `sinceSec` or later: the
+   * delivered part of a reply may hold such lines, which `skip` does not count.
+   */
+  readonly before?: readonly number[];
 }
 
 /** The cursor as saved in the positions file. */
@@ -265,11 +273,25 @@ export class Cursor {
     }
     const checkable = lastSec !== undefined && lastSec >= since;
     const expect = this.#recentSince(since);
-    return { sinceSec: since, skip, expectHash: checkable ? this.#lastHash : undefined, newest, expect: expect.length <= skip ? expect : expect.slice(expect.length - skip) };
+    return {
+      sinceSec: since, skip, expectHash: checkable ? this.#lastHash : undefined, newest,
+      expect: expect.length <= skip ? expect : expect.slice(expect.length - skip), before: this.#kept().filter(([sec]) => sec < since).map(([, hash]) => hash),
+    };
   }
 
+  /** A copy that forgets nothing (toJSON keeps only the window's lines). */
   clone(): Cursor {
-    return Cursor.fromJSON(this.toJSON());
+    const c = new Cursor(this.instance, { windowSec: this.windowSec, marginSec: this.marginSec });
+    c.#total = this.#total;
+    c.#newestSec = this.#newestSec;
+    c.#newestNsec = this.#newestNsec;
+    c.#slotSec = [...this.#slotSec];
+    c.#slotCount = [...this.#slotCount];
+    c.#lastSlot = this.#lastSlot;
+    c.#lastSec = this.#lastSec;
+    c.#lastHash = this.#lastHash;
+    this.#recent.forEach((sec, hash) => c.#recent.add(sec, hash, Number.NEGATIVE_INFINITY));
+    return c;
   }
 
   toJSON(): CursorJSON {
@@ -285,11 +307,7 @@ export class Cursor {
     }
     if (this.#lastSec !== undefined) j.lastSec = this.#lastSec;
     if (this.#total > 0 && this.#lastHash !== undefined) j.lastHash = this.#lastHash;
-    const floor = newest === undefined ? Number.NEGATIVE_INFINITY : newest.sec - this.windowSec;
-    const recent: [number, number][] = [];
-    this.#recent.forEach((sec, hash) => {
-      if (sec >= floor && Number.isFinite(sec)) recent.push([sec, hash]);
-    });
+    const recent = this.#kept();
     if (recent.length > 0) j.recent = recent;
     return j;
   }
@@ -370,6 +388,26 @@ export class Cursor {
       if (sec >= since) out.push(hash);
     });
     return out;
+  }
+
+  /**
+   * `[second, hash]` of the remembered lines a save keeps, oldest first: those counted inside the window, and the
+   * last BELOW_KEPT counted below it (a line without a timestamp after a quiet spell is counted there but may be
+   * replayed: see ResumePoint.before).
+   */
+  #kept(): [number, number][] {
+    const floor = Number.isNaN(this.#newestSec) ? Number.NEGATIVE_INFINITY : this.#newestSec - this.windowSec;
+    const kept: [number, number][] = [];
+    let below = 0;
+    this.#recent.forEach((sec) => {
+      if (sec < floor && Number.isFinite(sec)) below++;
+    });
+    this.#recent.forEach((sec, hash) => {
+      if (!Number.isFinite(sec)) return;
+      if (sec < floor && below-- > BELOW_KEPT) return;
+      kept.push([sec, hash]);
+    });
+    return kept;
   }
 
   #slot(sec: number): number {
@@ -464,6 +502,7 @@ export class ResumeFilter {
   #blind: number;
   readonly #expect: readonly number[];
   #next = 0;
+  readonly #before: readonly number[];
 
   constructor(point: ResumePoint) {
     this.#remaining = point.skip;
@@ -471,6 +510,7 @@ export class ResumeFilter {
     this.#newest = point.newest;
     this.#expect = point.expect ?? [];
     this.#blind = point.skip - this.#expect.length;
+    this.#before = point.before ?? [];
   }
 
   /** Lines still to skip. */
@@ -500,6 +540,9 @@ export class ResumeFilter {
       this.#remaining = 0;
       return true;
     }
+    // A line without a timestamp (NaN) may be replayed although it was counted before the window (ResumePoint.before).
+    // Its hash has its own seed, so a stamped line cannot be mistaken for it.
+    if (Number.isNaN(sec) && this.#expect[this.#next] !== hash && this.#before.includes(hash)) return false;
     if (this.#blind > 0) {
       this.#blind--;
       this.#remaining--;

@@ -574,19 +574,17 @@ class Follower {
             events?.gap?.(t, 'rotation');
             this.#log.warn('Lines between two reads are gone from the kubelet (rotated away while disconnected): gap counted');
           }
-          let entryHash = hash;
           if (!stamped) {
             // A line without a timestamp (not one the kubelet writes) keeps its place, stamped like its predecessor
-            // (the first line of an answer: with the time it was read). The cursor counts it under its own hash, the
-            // block carries it under the borrowed timestamp's: it goes in a block of its own, after the lines before.
+            // (the first line of an answer: with the time it was read). It goes in a block of its own, after the lines
+            // before, and keeps its own hash there: the acknowledged cursor must recognise it in a replay after a
+            // restart, where it arrives without a timestamp again.
             flush();
             if (Number.isNaN(prevSec)) ({ sec: prevSec, nsec: prevNsec } = nowTimestamp());
             inst.cursor.record(undefined, hash);
-            // Downstream (positions) hashes a line with the timestamp it carries, which this one borrowed.
-            entryHash = lineHash({ sec: prevSec, nsec: prevNsec }, repaired ?? buf.toString('utf8', textStart, end));
           }
-          if (repaired === undefined) blocks.addBytes(buf, textStart, end, prevSec, prevNsec, entryHash);
-          else blocks.addText(repaired, prevSec, prevNsec, entryHash);
+          if (repaired === undefined) blocks.addBytes(buf, textStart, end, prevSec, prevNsec, hash);
+          else blocks.addText(repaired, prevSec, prevNsec, hash);
           if (!stamped) emit(blocks.take()!);
           delivered++;
         }
