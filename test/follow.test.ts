@@ -10,7 +10,7 @@ import { KubeClient, type KubeStream } from '../src/kube/client.ts';
 import { Limiter } from '../src/kube/limiter.ts';
 import { Credit } from '../src/pipeline/credit.ts';
 import { tail } from '../src/tailer.ts';
-import { batchEntries } from '../src/pipeline/block.ts';
+import { batchEntries, type HashedEntry } from '../src/pipeline/block.ts';
 import type { LogEntry, TargetInfo } from '../src/pipeline/entry.ts';
 import type { EndReason, FollowStart } from '../src/kube/follow.ts';
 import { Cursor, lineHash } from '../src/kube/cursor.ts';
@@ -189,44 +189,47 @@ for (const c of streamFaults) for (const tls of [false, true]) {
   });
 }
 
+/** Strips the timestamp of every fifth "line N" in the pod's log answers, as a proxy mangling the body would. */
+function stripTimestamps(podName: string, stripped: { count: number }): (client: KubeClient) => void {
+  const bare = /^\S+ (line \d*[05])$/;
+  return (client) => {
+    const open = client.open.bind(client);
+    client.open = async (req, verb) => {
+      const res = await open(req, verb);
+      if (!req.path.endsWith(`/${podName}/log`)) return res;
+      let rest = '';
+      const body = new PassThrough();
+      res.body.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString('utf8')).split('\n');
+        rest = lines.pop()!;
+        for (const l of lines) {
+          const m = bare.exec(l);
+          if (m !== null) stripped.count++;
+          body.write(`${m === null ? l : m[1]}\n`);
+        }
+      });
+      res.body.on('end', () => body.end(rest));
+      res.body.on('error', (err) => body.destroy(err));
+      return { status: res.status, body };
+    };
+  };
+}
+
 test('lines that arrive without a timestamp keep their place, borrow the one before them, and are delivered once across reopens', async () => {
   // Not what a kubelet writes, but what a proxy mangling the body would hand over: every fifth "line N" loses its
   // timestamp, in every answer alike, while the kubelet's cut-off reopens the stream again and again.
   const sim = await startSim({ scenario: 'none', faults: { 'stream-max-age': '700ms' } });
-  const bare = /^\S+ (line \d*[05])$/;
-  let stripped = 0;
+  const stripped = { count: 0 };
   try {
     sim.cluster.createPod(pod('web'));
-    const r = await run(sim, {}, undefined, {
-      client: (client) => {
-        const open = client.open.bind(client);
-        client.open = async (req, verb) => {
-          const res = await open(req, verb);
-          if (!req.path.endsWith('/web/log')) return res;
-          let rest = '';
-          const body = new PassThrough();
-          res.body.on('data', (chunk: Buffer) => {
-            const lines = (rest + chunk.toString('utf8')).split('\n');
-            rest = lines.pop()!;
-            for (const l of lines) {
-              const m = bare.exec(l);
-              if (m !== null) stripped++;
-              body.write(`${m === null ? l : m[1]}\n`);
-            }
-          });
-          res.body.on('end', () => body.end(rest));
-          res.body.on('error', (err) => body.destroy(err));
-          return { status: res.status, body };
-        };
-      },
-    });
+    const r = await run(sim, {}, undefined, { client: stripTimestamps('web', stripped) });
     await sleep(200);
     await writeLines(sim, 'web', 'app', 120, 25);
     await sleep(2000);
     const entries = await r.stop();
     check(sim, entries);
     assert.ok(r.reasons.filter((x) => x === 'eof').length >= 2, `the streams were reopened: ${r.reasons.join(',')}`);
-    assert.ok(stripped > 24, `${stripped} lines arrived without a timestamp`);
+    assert.ok(stripped.count > 24, `${stripped.count} lines arrived without a timestamp`);
     // The first line of an answer has no line before it to borrow from: it is stamped with the time it was read.
     let readTimes = 0;
     entries.forEach((e, i) => {
@@ -237,7 +240,34 @@ test('lines that arrive without a timestamp keep their place, borrow the one bef
       assert.ok(e.ts.sec > before.sec || (e.ts.sec === before.sec && e.ts.nsec > before.nsec), `"${e.line}" is stamped after "${entries[i - 1].line}"`);
     });
     assert.ok(readTimes <= r.reasons.length + 1, `${readTimes} lines stamped with the time they were read, in ${r.reasons.length + 1} answers`);
-    assert.ok(readTimes < stripped / 4, `${readTimes} of ${stripped} lines without a timestamp stamped with the time they were read`);
+    assert.ok(readTimes < stripped.count / 4, `${readTimes} of ${stripped.count} lines without a timestamp stamped with the time they were read`);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('lines that arrive without a timestamp are recognised in the replay after a restart from the saved position', async () => {
+  const sim = await startSim({ scenario: 'none' });
+  const stripped = { count: 0 };
+  try {
+    sim.cluster.createPod(pod('web'));
+    const first = await run(sim, {}, undefined, { client: stripTimestamps('web', stripped) });
+    await sleep(200);
+    const writing = writeLines(sim, 'web', 'app', 120, 25);
+    await sleep(1500);
+    const before = (await first.stop()) as HashedEntry[];
+    // What the positions file saves: the shipped lines recorded block by block (timestamp carried, hash), as JSON.
+    const shipped = new Cursor(0);
+    for (const e of before) shipped.recordAt(e.ts.sec, e.ts.nsec, e.hash);
+    const cursor = Cursor.fromJSON(JSON.parse(JSON.stringify(shipped)));
+    const containerId = sim.cluster.findPod('ns', 'web')!.containers.get('app')!.current!.containerId;
+    const second = await run(sim, {}, undefined, { startOf: () => ({ containerId, cursor }), client: stripTimestamps('web', stripped) });
+    await writing;
+    await sleep(1500);
+    const after = await second.stop();
+    assert.ok(before.some((e) => /^line \d*[05]$/.test(e.line)) && after.length > 0, 'the restart fell among the stripped lines');
+    check(sim, [...before, ...after]);
+    assert.ok(stripped.count > 24, `${stripped.count} lines arrived without a timestamp`);
   } finally {
     await sim.close();
   }
