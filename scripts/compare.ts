@@ -2,6 +2,9 @@
 // container instance and sequence number, so a line is identified by (pod UID, container, text). Where a delivered
 // line says which instance (restart) it came from, that is checked too.
 
+import { readFile } from 'node:fs/promises';
+import { parseLabels, type ReceivedEntry } from '../test/loki-receiver.ts';
+
 export interface LedgerLine {
   readonly namespace: string;
   readonly pod: string;
@@ -42,6 +45,43 @@ export interface Comparison {
 /** The restart number a Loki entry carries in its structured metadata. */
 export function restartOf(metadata: Readonly<Record<string, string>>): number | undefined {
   return metadata.restart === undefined ? undefined : Number(metadata.restart);
+}
+
+/**
+ * A received Loki entry as the ledger identifies lines: pod UID (structured metadata), container (stream label),
+ * text; and the restart number it came with (structured metadata).
+ */
+export function deliveredOf(entry: ReceivedEntry & { readonly stream: string }): DeliveredLine {
+  const container = parseLabels(entry.stream).find(([name]) => name === 'container')?.[1] ?? '';
+  return { pod_uid: entry.metadata.pod_uid ?? '', container, line: entry.line, restart: restartOf(entry.metadata) };
+}
+
+/** Drops entries with the same stream, timestamp and line as an earlier one (what Loki itself does). */
+export function dedupe<E extends ReceivedEntry & { readonly stream: string }>(entries: readonly E[]): E[] {
+  const seen = new Set<string>();
+  return entries.filter((e) => {
+    const key = `${e.stream}\u0000${e.ts.sec}.${e.ts.nsec}\u0000${e.line}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The lines of the tailer's JSON file output (`--output-format json`); `damaged`: lines that are not JSON. */
+export async function readJsonOutput(file: string): Promise<{ delivered: DeliveredLine[]; damaged: number }> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const delivered: DeliveredLine[] = [];
+  let damaged = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const e = JSON.parse(line) as DeliveredLine;
+      delivered.push({ pod_uid: e.pod_uid, container: e.container, line: e.line, restart: e.restart });
+    } catch {
+      damaged++;
+    }
+  }
+  return { delivered, damaged };
 }
 
 const key = (uid: string, container: string, line: string): string => `${uid}\u0000${container}\u0000${line}`;

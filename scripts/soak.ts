@@ -37,8 +37,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { NODE_FLAGS } from '../src/node-flags.ts';
 import { startSim } from '../src/sim/index.ts';
-import { parseLabels, startLokiReceiver, type ReceivedEntry } from '../test/loki-receiver.ts';
-import { compareWithLedger, restartOf, type Comparison, type DeliveredLine, type LedgerLine } from './compare.ts';
+import { startLokiReceiver } from '../test/loki-receiver.ts';
+import { compareWithLedger, dedupe, deliveredOf, readJsonOutput, type Comparison, type LedgerLine } from './compare.ts';
 import { runScript } from './main.ts';
 
 const MiB = 1024 * 1024;
@@ -162,7 +162,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     const outcome = async (): Promise<Outcome> => {
       const ledger = sim.ledger();
       const excused = excuse(ledger, restarts, gapReports(await readFile(tailerLog.path, 'utf8')));
-      const fileLines = await readJsonLines(out);
+      const fileLines = await readJsonOutput(out);
       const arrived = receiver.entries();
       const lokiLines = arrived.map(deliveredOf);
       const file = compareWithLedger(excused, fileLines.delivered);
@@ -256,42 +256,6 @@ async function sample(url: string, peaks: { rss: number; buffered: number; spool
 export function metricValue(text: string, name: string): number | undefined {
   const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return match === null ? undefined : Number(match[1]);
-}
-
-/**
- * A received entry as the ledger identifies lines: pod UID (structured metadata), container (stream label), text;
- * and the restart number it came with (structured metadata).
- */
-export function deliveredOf(entry: ReceivedEntry & { readonly stream: string }): DeliveredLine {
-  const container = parseLabels(entry.stream).find(([name]) => name === 'container')?.[1] ?? '';
-  return { pod_uid: entry.metadata.pod_uid ?? '', container, line: entry.line, restart: restartOf(entry.metadata) };
-}
-
-/** Drops entries with the same stream, timestamp and line as an earlier one (what Loki itself does). */
-export function dedupe<E extends ReceivedEntry & { readonly stream: string }>(entries: readonly E[]): E[] {
-  const seen = new Set<string>();
-  return entries.filter((e) => {
-    const key = `${e.stream}\u0000${e.ts.sec}.${e.ts.nsec}\u0000${e.line}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-async function readJsonLines(file: string): Promise<{ delivered: DeliveredLine[]; damaged: number }> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const delivered: DeliveredLine[] = [];
-  let damaged = 0;
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    try {
-      const e = JSON.parse(line) as DeliveredLine;
-      delivered.push({ pod_uid: e.pod_uid, container: e.container, line: e.line, restart: e.restart });
-    } catch {
-      damaged++;
-    }
-  }
-  return { delivered, damaged };
 }
 
 type Outcome = Pick<

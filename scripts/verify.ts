@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { NODE_FLAGS } from '../src/node-flags.ts';
 import { startSim } from '../src/sim/index.ts';
 import { startLokiReceiver, type LokiReceiver } from '../test/loki-receiver.ts';
-import { compareWithLedger, restartOf, type Comparison, type DeliveredLine } from './compare.ts';
+import { compareWithLedger, dedupe, deliveredOf, readJsonOutput, type Comparison } from './compare.ts';
 import { runScript } from './main.ts';
 
 export interface VerifyOptions {
@@ -65,10 +65,15 @@ export async function verify(opts: VerifyOptions): Promise<Comparison> {
     child.kill('SIGTERM');
     const code = await exited;
     if (code !== 0) log(`tailer exited ${code}; its last stderr:\n${stderr.split('\n').slice(-20).join('\n')}`);
-    if (loki === undefined) return compareWithLedger(sim.ledger(), await readJsonLines(out));
-    const { lines, resent } = receivedLines(loki);
-    log(`receiver: ${JSON.stringify(loki.stats())}; exact resends Loki drops: ${resent}`);
-    return compareWithLedger(sim.ledger(), lines);
+    if (loki === undefined) {
+      const { delivered, damaged } = await readJsonOutput(out);
+      if (damaged > 0) throw new Error(`${damaged} lines of the JSON output ${out} are not JSON`);
+      return compareWithLedger(sim.ledger(), delivered);
+    }
+    const arrived = loki.entries();
+    const kept = dedupe(arrived);
+    log(`receiver: ${JSON.stringify(loki.stats())}; exact resends Loki drops: ${arrived.length - kept.length}`);
+    return compareWithLedger(sim.ledger(), kept.map(deliveredOf));
   } finally {
     await loki?.close();
     await sim.close();
@@ -90,30 +95,6 @@ async function lokiFaults(loki: LokiReceiver, runMs: number, downMs: number, log
   await loki.goDown(downMs);
   await loki.whenUp();
   log('receiver back');
-}
-
-/**
- * What Loki would keep: its ingester drops an entry identical (stream, timestamp, line) to one it already has, so a
- * push resent because its answer was lost (the receiver went away after storing it) is not a duplicate there.
- * Such resends are counted apart; any other repeat stays in the comparison as a duplicate.
- */
-function receivedLines(loki: LokiReceiver): { lines: DeliveredLine[]; resent: number } {
-  const lines: DeliveredLine[] = [];
-  let resent = 0;
-  for (const [stream, entries] of loki.streams()) {
-    const container = /container="([^"]*)"/.exec(stream)?.[1] ?? '';
-    const seen = new Set<string>();
-    for (const e of entries) {
-      const key = `${e.ts.sec}.${e.ts.nsec} ${e.line}`;
-      if (seen.has(key)) {
-        resent++;
-        continue;
-      }
-      seen.add(key);
-      lines.push({ pod_uid: e.metadata.pod_uid ?? '', container, line: e.line, restart: restartOf(e.metadata) });
-    }
-  }
-  return { lines, resent };
 }
 
 async function countLines(file: string): Promise<number> {
@@ -139,17 +120,6 @@ async function settle(count: () => Promise<number>, expected: number, quietMs: n
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-async function readJsonLines(file: string): Promise<DeliveredLine[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const out: DeliveredLine[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const e = JSON.parse(line) as DeliveredLine;
-    out.push({ pod_uid: e.pod_uid, container: e.container, line: e.line, restart: e.restart });
-  }
-  return out;
 }
 
 export function formatComparison(c: Comparison): string {
