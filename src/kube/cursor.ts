@@ -48,9 +48,9 @@ export interface ResumePoint {
    */
   readonly expect?: readonly number[];
   /**
-   * Hashes of the remembered lines counted before `sinceSec`. A line without a timestamp is counted
-   * under its predecessor's second, but the kubelet replays it by its own, which may be `sinceSec` or later: the
-   * delivered part of a reply may hold such lines, which `skip` does not count.
+   * Hashes of the remembered lines counted before `sinceSec` that a save keeps (see Cursor#kept). A line without a
+   * timestamp is counted under its predecessor's second, but the kubelet replays it by its own, which may be
+   * `sinceSec` or later: the delivered part of a reply may hold such lines, which `skip` does not count.
    */
   readonly before?: readonly number[];
 }
@@ -273,10 +273,8 @@ export class Cursor {
     }
     const checkable = lastSec !== undefined && lastSec >= since;
     const expect = this.#recentSince(since);
-    return {
-      sinceSec: since, skip, expectHash: checkable ? this.#lastHash : undefined, newest,
-      expect: expect.length <= skip ? expect : expect.slice(expect.length - skip), before: this.#kept().filter(([sec]) => sec < since).map(([, hash]) => hash),
-    };
+    const before = this.#kept().filter(([sec]) => sec < since).map(([, hash]) => hash);
+    return { sinceSec: since, skip, expectHash: checkable ? this.#lastHash : undefined, newest, expect: expect.length <= skip ? expect : expect.slice(expect.length - skip), before };
   }
 
   /** A copy that forgets nothing (toJSON keeps only the window's lines). */

@@ -60,7 +60,7 @@ export class LineBlock {
     return { sec: this.sec(i), nsec: this.nsec(i) };
   }
 
-  /** The line's lineHash (timestamp and text). */
+  /** The line's lineHash, as the follower's cursor records it: of the timestamp it arrived with (if any) and its text. */
   hash(i: number): number {
     return this.#cols[i * STRIDE + HASH];
   }
