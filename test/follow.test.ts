@@ -24,7 +24,7 @@ interface Run {
   readonly reasons: EndReason[];
   readonly finished: Set<string>;
   readonly gaps: string[];
-  stop(): Promise<LogEntry[]>;
+  stop(): Promise<HashedEntry[]>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -255,7 +255,7 @@ test('lines that arrive without a timestamp are recognised in the replay after a
     await sleep(200);
     const writing = writeLines(sim, 'web', 'app', 120, 25);
     await sleep(1500);
-    const before = (await first.stop()) as HashedEntry[];
+    const before = await first.stop();
     // What the positions file saves: the shipped lines recorded block by block (timestamp carried, hash), as JSON.
     const shipped = new Cursor(0);
     for (const e of before) shipped.recordAt(e.ts.sec, e.ts.nsec, e.hash);
