@@ -56,7 +56,10 @@ export function deliveredOf(entry: ReceivedEntry & { readonly stream: string }):
   return { pod_uid: entry.metadata.pod_uid ?? '', container, line: entry.line, restart: restartOf(entry.metadata) };
 }
 
-/** Drops entries with the same stream, timestamp and line as an earlier one (what Loki itself does). */
+/**
+ * Drops entries with the same stream, timestamp and line as an earlier one. Loki's ingester does the same, so a push
+ * resent because its answer was lost (the receiver went away after storing it) is not a duplicate there.
+ */
 export function dedupe<E extends ReceivedEntry & { readonly stream: string }>(entries: readonly E[]): E[] {
   const seen = new Set<string>();
   return entries.filter((e) => {
